@@ -1,0 +1,583 @@
+"""The ASGI front end: ``http``, ``websocket`` and ``lifespan`` scopes.
+
+It translates a scope into a :class:`~tumbler.wrappers.Request`, runs the app's pipeline on the
+server's event loop, and sends the response back. The request body is read lazily: a sync view
+running in the thread pool reads it through a bridge to the loop, and it is buffered (bounded by
+``max_content_length``, 413 beyond) before any code that runs on the loop could read it. When the
+client disconnects, the pipeline is cancelled and its contexts are popped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import typing as t
+
+from .ctx import RequestContext
+from .datastructures import Headers
+from .exceptions import ClientDisconnected
+from .exceptions import HTTPException
+from .exceptions import RequestEntityTooLarge
+from .wsgi import run_sync
+
+if t.TYPE_CHECKING:
+    from .app import Tumbler
+    from .wrappers import Request
+    from .wrappers import Response
+
+Scope = dict[str, t.Any]
+Message = dict[str, t.Any]
+Receive = t.Callable[[], t.Awaitable[Message]]
+Send = t.Callable[[Message], t.Awaitable[None]]
+
+
+class RequestBody:
+    """The body stream of an ASGI request, readable from the loop (once buffered) or a thread.
+
+    ``read(size)`` follows the file protocol and returns ``b""`` at the end. Called from a worker
+    thread it receives more data from the event loop as needed; on the loop it serves what
+    :meth:`buffer` has read (the pipeline buffers before running code on the loop).
+    """
+
+    __slots__ = (
+        "_buf",
+        "_loop",
+        "_pos",
+        "_receive",
+        "_received",
+        "_task",
+        "_watcher",
+        "complete",
+        "disconnected",
+        "request",
+    )
+
+    def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop, complete: bool) -> None:
+        self._receive = receive
+        self._loop = loop
+        self._buf = bytearray()
+        self._pos = 0
+        self._received = 0
+        self._task: asyncio.Task[t.Any] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        #: Whether the whole body has been received.
+        self.complete = complete
+        #: Whether the client disconnected.
+        self.disconnected = False
+        #: The request this body belongs to (its ``max_content_length`` bounds the body).
+        self.request: Request | None = None
+
+    def _limit(self) -> int | None:
+        req = self.request
+        return None if req is None else req.max_content_length
+
+    async def _receive_chunk(self) -> bytes:
+        message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self.complete = True
+            self.disconnected = True
+            raise ClientDisconnected("The client disconnected while sending the request body.")
+        chunk: bytes = message.get("body", b"")
+        if not message.get("more_body", False):
+            self.complete = True
+        self._received += len(chunk)
+        limit = self._limit()
+        if limit is not None and self._received > limit:
+            self.complete = True
+            raise RequestEntityTooLarge()
+        return chunk
+
+    async def buffer(self, quiet: bool = False) -> None:
+        """Receive the rest of the body into memory.
+
+        :param quiet: swallow errors (used after the view ran, when nothing can be reported).
+        :raises RequestEntityTooLarge: when the body exceeds ``max_content_length``.
+        :raises ClientDisconnected: when the client goes away first.
+        """
+        if self.complete:
+            return
+        try:
+            req = self.request
+            limit = self._limit()
+            if limit is not None and req is not None:
+                declared = req.content_length
+                if declared is not None and declared > limit:
+                    self.complete = True
+                    raise RequestEntityTooLarge()
+            while not self.complete:
+                self._buf += await self._receive_chunk()
+        except HTTPException:
+            if not quiet:
+                raise
+
+    def readable(self) -> bool:
+        """Always true."""
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read up to ``size`` bytes (all remaining when negative); ``b""`` at the end.
+
+        :raises RequestEntityTooLarge: when the body exceeds ``max_content_length``.
+        :raises ClientDisconnected: when the client disconnects mid-body.
+        """
+        if size is None:
+            size = -1
+        while not self.complete and (size < 0 or len(self._buf) - self._pos < size):
+            if asyncio._get_running_loop() is self._loop:
+                # Code on the loop can only see what was buffered; the pipeline buffers before
+                # such code runs, so this means a read after a quiet failure: end of data.
+                break
+            chunk = asyncio.run_coroutine_threadsafe(self._receive_chunk(), self._loop).result()
+            self._buf += chunk
+        buf = self._buf
+        pos = self._pos
+        end = len(buf) if size < 0 else min(len(buf), pos + size)
+        data = bytes(buf[pos:end])
+        if end >= len(buf):
+            buf.clear()
+            self._pos = 0
+        else:
+            self._pos = end
+        return data
+
+    def readinto(self, b: bytearray | memoryview) -> int:
+        """Read into ``b``; return the number of bytes read."""
+        data = self.read(len(b))
+        n = len(data)
+        b[:n] = data
+        return n
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read one line (up to ``size`` bytes)."""
+        out = bytearray()
+        while size is None or size < 0 or len(out) < size:
+            ch = self.read(1)
+            if not ch:
+                break
+            out += ch
+            if ch == b"\n":
+                break
+        return bytes(out)
+
+    def watch(self) -> None:
+        """Start cancelling the current task when the client disconnects (body must be read)."""
+        if self._watcher is not None or not self.complete or self.disconnected:
+            return
+        self._task = asyncio.current_task()
+        self._watcher = self._loop.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        # After the body, a compliant server's receive() blocks until http.disconnect; any
+        # other message means it does not follow that rule, so stop watching.
+        message = await self._receive()
+        if message["type"] == "http.request" and self._received == 0:
+            # A request without a body still gets its one (empty) http.request message,
+            # which nothing read because the headers said there was no body.
+            message = await self._receive()
+        if message["type"] == "http.disconnect":
+            self.disconnected = True
+            if self._task is not None:
+                self._task.cancel()
+
+    def stop_watching(self) -> None:
+        """Stop the disconnect watcher."""
+        watcher = self._watcher
+        if watcher is not None and not watcher.done():
+            watcher.cancel()
+
+
+def _environ_for(scope: Scope, root_path: str, path: str) -> dict[str, t.Any]:
+    # A small WSGI-like view for code that reads request.environ (extensions, logging).
+    server = scope.get("server") or (None, None)
+    client = scope.get("client") or (None, None)
+    return {
+        "REQUEST_METHOD": scope.get("method", "GET"),
+        "SCRIPT_NAME": root_path,
+        "PATH_INFO": path,
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1]) if server[1] is not None else "",
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "REMOTE_ADDR": client[0],
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "asgi.scope": scope,
+    }
+
+
+def request_from_scope(
+    scope: Scope, request_class: type[Request], body: RequestBody | None
+) -> Request:
+    """Build a request from an ASGI ``http`` or ``websocket`` scope.
+
+    ``path`` has ``root_path`` removed when it starts with it. Headers come from the raw byte
+    pairs (decoded as latin-1).
+    """
+    root_path: str = scope.get("root_path", "") or ""
+    path: str = scope["path"]
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :]
+    server = scope.get("server")
+    client = scope.get("client")
+    scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
+    return request_class(
+        scope.get("method", "GET"),
+        scheme,
+        (server[0], server[1]) if server else None,
+        root_path,
+        path,
+        scope.get("query_string", b""),
+        Headers.from_raw(scope["headers"]),
+        client[0] if client else None,
+        body,
+        _environ_for(scope, root_path, path),
+    )
+
+
+def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    return [
+        (key.lower().encode("latin-1"), value.encode("latin-1"))
+        for key, value in response.headers.to_wsgi_list()
+    ]
+
+
+async def _send_response(
+    app: Tumbler, response: Response, method: str, send: Send, body: RequestBody | None
+) -> None:
+    code = response.status_code
+    await send({"type": "http.response.start", "status": code, "headers": _raw_headers(response)})
+    content = response.response
+    try:
+        if method == "HEAD" or code < 200 or code == 204 or code == 304:
+            await send({"type": "http.response.body", "body": b""})
+        elif isinstance(content, list | tuple):
+            data = b"".join(
+                chunk.encode() if isinstance(chunk, str) else bytes(chunk) for chunk in content
+            )
+            await send({"type": "http.response.body", "body": data})
+        else:
+            if body is not None:
+                body.watch()
+            if getattr(response, "is_async", False):
+                async for chunk in response.aiter_encoded():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            else:
+                await _send_sync_stream(app, response, send)
+            await send({"type": "http.response.body", "body": b""})
+    finally:
+        await response.aclose()
+
+
+async def _send_sync_stream(app: Tumbler, response: Response, send: Send) -> None:
+    chunks = response.iter_encoded()
+    if not app.config["ASGI_SYNC_THREADPOOL"]:
+        for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        return
+    loop = asyncio.get_running_loop()
+
+    def step() -> t.Any:
+        return next(chunks, None)
+
+    while True:
+        # Each step may block (a generator doing I/O), so it runs in the thread pool.
+        chunk = await loop.run_in_executor(None, step)
+        if chunk is None:
+            return
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+
+def _has_body(scope: Scope) -> bool:
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            return value.strip() not in (b"0", b"")
+        if key == b"transfer-encoding":
+            return True
+    return False
+
+
+def _view_is_async(app: Tumbler, request: Request) -> bool:
+    rule = request.url_rule
+    if rule is None or request.routing_exception is not None:
+        # Errors are answered on the loop; handlers for them are usually cheap.
+        return True
+    endpoint = rule.endpoint
+    cache = app._view_is_async
+    is_async = cache.get(endpoint)
+    if is_async is None:
+        view = app.view_functions.get(endpoint)
+        is_async = cache[endpoint] = view is None or inspect.iscoroutinefunction(view)
+    return is_async
+
+
+def _handle_in_thread(
+    app: Tumbler, ctx: RequestContext, preserve: t.Callable[[t.Any], t.Any] | None
+) -> Response:
+    return run_sync(app._handle(ctx.request, False, preserve, None, ctx))
+
+
+async def _http(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> None:
+    if app._serving_state != 2 and (app.before_serving_funcs or app.after_serving_funcs):
+        await app.startup()
+    loop = asyncio.get_running_loop()
+    body = RequestBody(receive, loop, complete=not _has_body(scope))
+    try:
+        request = request_from_scope(scope, app.request_class, body)
+    except HTTPException as e:
+        await _send_response(app, e.get_response(), scope.get("method", "GET"), send, None)
+        return
+    body.request = request
+    preserve = scope.get("tumbler.preserve_context")
+    try:
+        if not app._got_first_request:
+            app._first_request()
+        refused = app._refuse(request)
+        if refused is not None:
+            await _send_response(app, refused, request.method, send, None)
+            return
+        ctx = RequestContext(app, request=request)
+        ctx.match_request()
+        if app.config["ASGI_SYNC_THREADPOOL"] and not _view_is_async(app, request):
+            # A sync view: run the whole pipeline (hooks, view, teardown) in one worker thread,
+            # as a WSGI server would, so thread-bound resources (database connections in g)
+            # stay on one thread. The body is read lazily through the bridge to this loop.
+            run = contextvars.copy_context().run
+            response = await loop.run_in_executor(None, run, _handle_in_thread, app, ctx, preserve)
+        else:
+            response = await app._handle(request, True, preserve, body, ctx)
+        await _send_response(app, response, request.method, send, body)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if body.disconnected and task is not None:
+            # The client went away: the pipeline was cancelled and its contexts popped.
+            task.uncancel()
+            return
+        raise
+    finally:
+        body.stop_watching()
+
+
+async def _lifespan(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "lifespan.startup":
+            try:
+                await app.startup()
+            except Exception as e:
+                app.logger.exception("Error during application startup")
+                await send(
+                    {"type": "lifespan.startup.failed", "message": f"{type(e).__name__}: {e}"}
+                )
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif kind == "lifespan.shutdown":
+            try:
+                await app._shutdown()
+            except Exception as e:
+                app.logger.exception("Error during application shutdown")
+                await send(
+                    {"type": "lifespan.shutdown.failed", "message": f"{type(e).__name__}: {e}"}
+                )
+                return
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+class WebSocketDisconnect(Exception):
+    """Raised by :meth:`Websocket.receive` when the client closed the connection.
+
+    :param code: the close code the client sent.
+    """
+
+    def __init__(self, code: int = 1000) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Websocket:
+    """The server side of a websocket connection, available as the ``websocket`` proxy.
+
+    Call :meth:`accept` first (``send``/``receive`` accept implicitly), then exchange messages
+    with :meth:`receive` / :meth:`send` (text as ``str``, binary as ``bytes``) and end with
+    :meth:`close`.
+    """
+
+    __slots__ = ("_receive", "_send", "accepted", "closed", "scope")
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.accepted = False
+        self.closed = False
+
+    @property
+    def subprotocols(self) -> list[str]:
+        """The subprotocols the client offered."""
+        return list(self.scope.get("subprotocols") or ())
+
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: Headers | t.Mapping[str, str] | t.Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        """Accept the connection.
+
+        :param subprotocol: the chosen subprotocol (one the client offered).
+        :param headers: extra response headers for the handshake.
+        :raises RuntimeError: when already accepted or closed.
+        """
+        if self.accepted or self.closed:
+            raise RuntimeError("The websocket was already accepted or closed.")
+        message: Message = {"type": "websocket.accept", "subprotocol": subprotocol}
+        if headers:
+            hdrs = headers if isinstance(headers, Headers) else Headers(headers)
+            message["headers"] = [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in hdrs.items()
+            ]
+        await self._send(message)
+        self.accepted = True
+
+    async def receive(self) -> str | bytes:
+        """Wait for the next message: ``str`` for text frames, ``bytes`` for binary ones.
+
+        :raises WebSocketDisconnect: when the client closed the connection.
+        """
+        if not self.accepted:
+            await self.accept()
+        message = await self._receive()
+        if message["type"] == "websocket.disconnect":
+            self.closed = True
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if text is not None:
+            return text
+        return message.get("bytes") or b""
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a text (``str``) or binary (``bytes``) message.
+
+        :raises RuntimeError: when the connection is closed.
+        """
+        if self.closed:
+            raise RuntimeError("Cannot send on a closed websocket.")
+        if not self.accepted:
+            await self.accept()
+        if isinstance(data, str):
+            await self._send({"type": "websocket.send", "text": data})
+        else:
+            await self._send({"type": "websocket.send", "bytes": bytes(data)})
+
+    async def receive_json(self) -> t.Any:
+        """Receive a message and parse it as JSON with the app's JSON provider."""
+        from .globals import current_app
+
+        return current_app.json.loads(await self.receive())
+
+    async def send_json(self, obj: t.Any) -> None:
+        """Serialize ``obj`` with the app's JSON provider and send it as text."""
+        from .globals import current_app
+
+        await self.send(current_app.json.dumps(obj))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection (or reject it, before :meth:`accept`) with ``code``."""
+        if self.closed:
+            return
+        self.closed = True
+        await self._send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+async def _websocket(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> None:
+    from .app import _call
+    from .signals import got_request_exception
+
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    if app._serving_state != 2 and (app.before_serving_funcs or app.after_serving_funcs):
+        await app.startup()
+    ws = Websocket(scope, receive, send)
+    try:
+        request = request_from_scope(scope, app.request_class, None)
+    except HTTPException as e:
+        await ws.close(1008, e.name)
+        return
+    if not app._got_first_request:
+        app._first_request()
+    refused = app._refuse(request)
+    if refused is not None:
+        await ws.close(1008, refused.status[4:])
+        return
+    ctx = RequestContext(app, request=request)
+    ctx.websocket = ws
+    ctx._asgi = True
+    error: BaseException | None = None
+    try:
+        ctx.push()
+        exc = request.routing_exception
+        if exc is not None:
+            reason = exc.description if isinstance(exc, HTTPException) else str(exc)
+            await ws.close(1008, (reason or "")[:120])
+            return
+        bps = request.blueprints
+        names: tuple[str | None, ...] = (None, *reversed(bps)) if bps else (None,)
+        for name in names:
+            funcs = app.url_value_preprocessors.get(name)
+            if funcs:
+                for func in funcs:
+                    await _call(func, request.endpoint, request.view_args)
+        rule = request.url_rule
+        assert rule is not None
+        view = app.view_functions[rule.endpoint]
+        rv = view(**(request.view_args or {}))
+        if asyncio.iscoroutine(rv) or isinstance(rv, asyncio.Future):
+            await rv
+        if not ws.closed:
+            await ws.close(1000 if ws.accepted else 1008)
+    except WebSocketDisconnect:
+        pass
+    except HTTPException as e:
+        if not ws.closed:
+            await ws.close(1008, e.name)
+    except Exception as e:
+        error = e
+        if got_request_exception.receivers:
+            got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=e)
+        if not ws.closed:
+            await ws.close(1011)
+        propagate = app.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None:
+            propagate = app.testing or app.debug
+        if propagate:
+            raise
+        app.log_exception((type(e), e, e.__traceback__))
+    finally:
+        if ctx._tokens:
+            await ctx._apop(error)
+
+
+async def asgi_app(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan`` scope) with ``app``.
+
+    :raises ValueError: for an unknown scope type.
+    """
+    kind = scope["type"]
+    if kind == "http":
+        await _http(app, scope, receive, send)
+    elif kind == "websocket":
+        await _websocket(app, scope, receive, send)
+    elif kind == "lifespan":
+        await _lifespan(app, scope, receive, send)
+    else:
+        raise ValueError(f"Unsupported ASGI scope type {kind!r}.")
+
+
+__all__ = [
+    "RequestBody",
+    "WebSocketDisconnect",
+    "Websocket",
+    "asgi_app",
+    "request_from_scope",
+]
