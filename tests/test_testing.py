@@ -9,6 +9,7 @@ import email.policy
 import io
 import json
 import secrets
+import sys
 import threading
 import time
 import typing as t
@@ -26,6 +27,7 @@ from tumbler.testing import TestResponse
 from tumbler.testing import TumblerClient
 from tumbler.testing import TumblerCliRunner
 from tumbler.testing import encode_multipart
+from tumbler.testing import run_wsgi_app
 from tumbler.wrappers import Response
 
 # --------------------------------------------------------------------------------------------
@@ -968,7 +970,7 @@ def test_unbuffered_streaming_body_is_pulled_lazily(client: TumblerClient, app: 
     response = client.get("/stream", query_string={"n": "5"})
     produced_before = app.produced
     assert produced_before < 5
-    chunks = list(response.response)
+    chunks = list(response.iter_encoded())
     assert b"".join(chunks) == b"chunk" * 5
     assert app.produced == 5
 
@@ -1175,6 +1177,68 @@ def test_wsgi_exception_propagates_to_the_test() -> None:
 
     with pytest.raises(LookupError, match="nope"):
         TumblerClient(app).get("/")
+
+
+def test_run_wsgi_app_returns_body_status_and_headers() -> None:
+    def app(environ: t.Any, start_response: t.Any) -> list[bytes]:
+        start_response("201 CREATED", [("X-Path", environ["PATH_INFO"])])
+        return [b"made"]
+
+    body, status, headers = run_wsgi_app(app, EnvironBuilder(path="/p").get_environ())
+    assert (list(body), status, headers["X-Path"]) == ([b"made"], "201 CREATED", "/p")
+
+
+def test_run_wsgi_app_buffered_closes_the_iterable_before_returning() -> None:
+    closed: list[bool] = []
+
+    def app(environ: t.Any, start_response: t.Any) -> t.Iterator[bytes]:
+        start_response("200 OK", [])
+        try:
+            yield b"a"
+        finally:
+            closed.append(True)
+
+    body, _, _ = run_wsgi_app(app, EnvironBuilder().get_environ(), buffered=True)
+    assert closed == [True]
+    assert body == [b"a"]
+
+
+def test_run_wsgi_app_closes_the_iterable_when_start_response_is_missing() -> None:
+    closed: list[bool] = []
+
+    def app(environ: t.Any, start_response: t.Any) -> t.Iterator[bytes]:
+        try:
+            yield b"x"
+        finally:
+            closed.append(True)
+
+    with pytest.raises(RuntimeError, match="start_response"):
+        run_wsgi_app(app, EnvironBuilder().get_environ())
+    assert closed == [True]
+
+
+def test_run_wsgi_app_start_response_twice_without_exc_info_raises() -> None:
+    def app(environ: t.Any, start_response: t.Any) -> list[bytes]:
+        start_response("200 OK", [])
+        start_response("500 ERROR", [])
+        return []
+
+    with pytest.raises(RuntimeError, match="twice"):
+        run_wsgi_app(app, EnvironBuilder().get_environ())
+
+
+def test_run_wsgi_app_allows_replacing_the_status_with_exc_info_before_output() -> None:
+    def app(environ: t.Any, start_response: t.Any) -> list[bytes]:
+        start_response("200 OK", [])
+        try:
+            raise ValueError("late failure")
+        except ValueError:
+            start_response("500 INTERNAL SERVER ERROR", [], sys.exc_info())
+        return [b"error page"]
+
+    body, status, _ = run_wsgi_app(app, EnvironBuilder().get_environ(), buffered=True)
+    assert status == "500 INTERNAL SERVER ERROR"
+    assert body == [b"error page"]
 
 
 def test_nested_with_client_raises(client: TumblerClient) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tumbler import Tumbler
 from tumbler.datastructures import Headers
 from tumbler.datastructures import WWWAuthenticate
 from tumbler.exceptions import RequestedRangeNotSatisfiable
@@ -858,3 +859,269 @@ def test_range_on_unbufferable_stream_without_file_is_ignored() -> None:
     response = Response(iter([b"abc"]), direct_passthrough=True)
     response.make_conditional(range_request("bytes=0-0"), accept_ranges=True, complete_length=3)
     assert response.status_code == 200
+
+
+# --- force_type and from_app ---------------------------------------------------------------
+
+
+class AppResponse(Response):
+    """A subclass as an app's response_class would be."""
+
+    def greeting(self) -> str:
+        return "hello"
+
+
+class SlottedResponse(Response):
+    """A subclass whose slot layout differs from Response's."""
+
+    __slots__ = ("extra",)
+
+
+def hello_wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response(
+        "201 CREATED", [("Content-Type", "text/plain"), ("X-Path", environ["PATH_INFO"])]
+    )
+    return [b"hello ", b"wsgi"]
+
+
+def test_force_type_swaps_the_class_of_a_plain_response_in_place() -> None:
+    original = Response("body", status=404, headers={"X-A": "1"})
+    converted = AppResponse.force_type(original)
+    assert converted is original
+    assert type(converted) is AppResponse
+    assert converted.greeting() == "hello"
+    assert converted.status_code == 404
+    assert converted.headers["X-A"] == "1"
+    assert converted.get_data() == b"body"
+
+
+def test_force_type_returns_an_instance_of_the_class_unchanged() -> None:
+    response = AppResponse("x")
+    assert AppResponse.force_type(response) is response
+
+
+def test_force_type_keeps_close_callbacks() -> None:
+    closed: list[bool] = []
+    original = Response("x")
+    original.call_on_close(lambda: closed.append(True))
+    AppResponse.force_type(original).close()
+    assert closed == [True]
+
+
+def test_force_type_copies_state_when_slot_layouts_differ() -> None:
+    original = Response("data", status=202, headers={"X-A": "1"})
+    converted = SlottedResponse.force_type(original)
+    assert type(converted) is SlottedResponse
+    assert converted.status == "202 ACCEPTED"
+    assert converted.headers is original.headers
+    assert converted.get_data() == b"data"
+
+
+def test_force_type_runs_a_wsgi_callable_with_the_environ() -> None:
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/here"}
+    converted = AppResponse.force_type(hello_wsgi_app, environ)
+    assert type(converted) is AppResponse
+    assert converted.status_code == 201
+    assert converted.headers["X-Path"] == "/here"
+    assert converted.get_data() == b"hello wsgi"
+
+
+def test_force_type_of_a_wsgi_callable_without_environ_raises_type_error() -> None:
+    with pytest.raises(TypeError, match="environ"):
+        Response.force_type(hello_wsgi_app)
+
+
+def test_force_type_of_a_non_callable_raises_type_error() -> None:
+    with pytest.raises(TypeError, match="neither a Response nor a WSGI application"):
+        Response.force_type(42, {})
+
+
+def test_from_app_fills_in_missing_pep3333_keys_on_a_copy() -> None:
+    seen: dict[str, Any] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(environ)
+        start_response("200 OK", [])
+        return [environ["wsgi.input"].read()]
+
+    environ = {"PATH_INFO": "/p"}
+    response = Response.from_app(app, environ, buffered=True)
+    assert response.get_data() == b""
+    assert seen["PATH_INFO"] == "/p"
+    assert seen["wsgi.version"] == (1, 0)
+    assert "wsgi.input" not in environ
+
+
+def test_from_app_does_not_invent_a_content_type() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("204 NO CONTENT", [])
+        return []
+
+    response = Response.from_app(app, {})
+    assert "Content-Type" not in response.headers
+
+
+def test_from_app_unbuffered_pulls_the_body_lazily_and_close_closes_it() -> None:
+    events: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        try:
+            events.append("first")
+            yield b"a"
+            events.append("second")
+            yield b"b"
+        finally:
+            events.append("closed")
+
+    response = Response.from_app(app, {})
+    assert events == ["first"]
+    assert next(response.iter_encoded()) == b"a"
+    response.close()
+    assert events == ["first", "closed"]
+
+
+def test_from_app_buffered_reads_everything_and_closes_the_iterable() -> None:
+    events: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [])
+        try:
+            yield b"a"
+            yield b"b"
+        finally:
+            events.append("closed")
+
+    response = Response.from_app(app, {}, buffered=True)
+    assert events == ["closed"]
+    assert response.response == [b"a", b"b"]
+
+
+def test_from_app_includes_bytes_passed_to_write() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        write = start_response("200 OK", [])
+        write(b"written ")
+        return [b"returned"]
+
+    assert Response.from_app(app, {}, buffered=True).get_data() == b"written returned"
+
+
+def test_from_app_without_start_response_raises_runtime_error() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        return [b"x"]
+
+    with pytest.raises(RuntimeError, match="start_response"):
+        Response.from_app(app, {})
+
+
+# --- finalize_headers: framing before sending ----------------------------------------------
+
+
+def test_finalize_headers_gives_an_empty_buffered_body_content_length_zero() -> None:
+    response = Response()
+    response.finalize_headers()
+    assert response.headers["Content-Length"] == "0"
+
+
+def test_finalize_headers_counts_encoded_bytes_of_a_buffered_body() -> None:
+    response = Response()
+    response.response = ["é", b"ab"]
+    response.finalize_headers()
+    assert response.headers["Content-Length"] == "4"
+
+
+def test_finalize_headers_keeps_an_existing_content_length() -> None:
+    response = Response(headers={"Content-Length": "10"})
+    response.finalize_headers()
+    assert response.headers["Content-Length"] == "10"
+
+
+def test_finalize_headers_leaves_a_streamed_body_without_content_length() -> None:
+    response = Response(iter([b"a", b"b"]))
+    response.finalize_headers()
+    assert "Content-Length" not in response.headers
+    assert list(response.iter_encoded()) == [b"a", b"b"]
+
+
+@pytest.mark.parametrize("status", [204, 101, 103])
+def test_finalize_headers_removes_content_length_from_204_and_1xx(status: int) -> None:
+    response = Response("", status=status)
+    assert response.headers["Content-Length"] == "0"
+    response.finalize_headers()
+    assert "Content-Length" not in response.headers
+
+
+def test_finalize_headers_does_not_add_content_length_to_304() -> None:
+    response = Response(status=304)
+    response.finalize_headers()
+    assert "Content-Length" not in response.headers
+
+
+def test_finalize_headers_respects_automatically_set_content_length_off() -> None:
+    class Manual(Response):
+        automatically_set_content_length = False
+
+    response = Manual()
+    response.finalize_headers()
+    assert "Content-Length" not in response.headers
+
+
+def test_finalize_headers_is_idempotent() -> None:
+    response = Response("abc")
+    response.finalize_headers()
+    response.finalize_headers()
+    assert response.headers.getlist("Content-Length") == ["3"]
+
+
+# --- framing and conversion through the front ends (WSGI and ASGI) --------------------------
+
+
+def test_automatic_options_response_sends_content_length_zero(app: Any, client: Any) -> None:
+    app.add_url_rule("/", "index", lambda: "hi")
+    response = client.options("/")
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == "0"
+    assert response.data == b""
+
+
+def test_empty_view_response_sends_content_length_zero(app: Any, client: Any) -> None:
+    app.add_url_rule("/", "index", lambda: Response())
+    assert client.get("/").headers["Content-Length"] == "0"
+
+
+def test_204_response_is_sent_without_content_length(app: Any, client: Any) -> None:
+    app.add_url_rule("/", "index", lambda: ("", 204))
+    response = client.get("/")
+    assert response.status_code == 204
+    assert "Content-Length" not in response.headers
+
+
+def test_head_response_carries_the_length_of_the_get_body(app: Any, client: Any) -> None:
+    app.add_url_rule("/", "index", lambda: Response([b"abc", b"de"]))
+    response = client.head("/")
+    assert response.headers["Content-Length"] == "5"
+    assert response.data == b""
+
+
+def test_view_returning_a_wsgi_app_is_answered_by_that_app(app: Any, client: Any) -> None:
+    app.add_url_rule("/legacy", "legacy", lambda: hello_wsgi_app)
+    response = client.get("/legacy")
+    assert response.status_code == 201
+    assert response.headers["X-Path"] == "/legacy"
+    assert response.data == b"hello wsgi"
+
+
+def test_view_returning_another_response_class_is_converted(app: Tumbler, client: Any) -> None:
+    app.response_class = AppResponse
+    converted: list[type] = []
+
+    def record(response: Response) -> Response:
+        converted.append(type(response))
+        return response
+
+    app.after_request(record)
+
+    app.add_url_rule("/", "index", lambda: Response("plain", status=202))
+    response = client.get("/")
+    assert response.status_code == 202
+    assert converted == [AppResponse]

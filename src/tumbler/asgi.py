@@ -245,6 +245,7 @@ async def _send_response(
     app: Tumbler, response: Response, method: str, send: Send, body: RequestBody | None
 ) -> None:
     code = response.status_code
+    response.finalize_headers()
     await send({"type": "http.response.start", "status": code, "headers": _raw_headers(response)})
     content = response.response
     try:

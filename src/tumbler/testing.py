@@ -4,7 +4,9 @@
 with ``asgi=True``, to any ASGI callable (``await app(scope, receive, send)``), keeps cookies
 between requests like a browser, follows redirects and returns :class:`TestResponse` objects.
 :class:`EnvironBuilder` turns keyword arguments (``data=``, ``json=``, ``query_string=``, ...) into
-a WSGI environ or an ASGI scope. :class:`TumblerCliRunner` invokes an app's click commands.
+a WSGI environ or an ASGI scope. :meth:`TumblerClient.websocket` opens a
+:class:`WebSocketSession` to an app's websocket routes (always over ASGI).
+:class:`TumblerCliRunner` invokes an app's click commands.
 
 The same test can run over both protocols by parametrizing ``app.test_client(asgi=...)``.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import importlib
+import inspect
 import json as _stdlib_json
 import mimetypes
 import os
@@ -45,6 +48,7 @@ from urllib.parse import urlsplit
 from click.testing import CliRunner
 from click.testing import Result
 
+from tumbler.asgi import WebSocketDisconnect
 from tumbler.datastructures import FileStorage
 from tumbler.datastructures import Headers
 from tumbler.datastructures import MultiDict
@@ -61,7 +65,11 @@ __all__ = [
     "TestResponse",
     "TumblerCliRunner",
     "TumblerClient",
+    "WebSocketClosed",
+    "WebSocketDenied",
+    "WebSocketSession",
     "encode_multipart",
+    "run_wsgi_app",
 ]
 
 WSGIEnviron = dict[str, t.Any]
@@ -949,6 +957,90 @@ class _ClosingIterator:
                 self._close()
 
 
+def _chain(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield from first
+    yield from rest
+
+
+def run_wsgi_app(
+    app: Callable[..., Iterable[bytes]], environ: WSGIEnviron, buffered: bool = False
+) -> tuple[Iterable[bytes], str, Headers]:
+    """Call a WSGI application and return ``(body, status, headers)``.
+
+    Bytes the app passes to the legacy ``write()`` callable are put in the body where they were
+    written. ``start_response`` may be called as late as the first body item (the body is
+    pulled until it is), and again with ``exc_info`` before output started.
+
+    :param app: the WSGI application.
+    :param environ: the environ to call it with.
+    :param buffered: read the whole body into a list and close the app's iterable now;
+        otherwise the body is a lazy iterator whose ``close()`` closes the app's iterable.
+    :return: the body, the status line (``"200 OK"``) and the headers.
+    :raises RuntimeError: the app returned without calling ``start_response``, or called it
+        twice without ``exc_info``.
+    """
+    state: list[t.Any] = []
+    written: list[bytes] = []
+    output_started = False
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+    ) -> Callable[[bytes], object]:
+        if exc_info is not None:
+            try:
+                if output_started:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif state:
+            raise RuntimeError("start_response was called twice without exc_info.")
+        state[:] = [status, headers]
+        return written.append
+
+    app_rv = app(environ, start_response)
+    close = getattr(app_rv, "close", None)
+
+    def ordered() -> Iterator[bytes]:
+        # Bytes passed to the legacy write() callable come before the item being produced.
+        nonlocal output_started
+        for item in app_rv:
+            if written:
+                yield from written
+                written.clear()
+            output_started = output_started or bool(item)
+            yield item
+        if written:
+            yield from written
+            written.clear()
+
+    chunks = ordered()
+    try:
+        prefetched: list[bytes] = []
+        if buffered:
+            prefetched = list(chunks)
+        elif not state:
+            # start_response may be deferred until the first body item is produced.
+            for item in chunks:
+                prefetched.append(item)
+                if state:
+                    break
+        if not state:
+            raise RuntimeError("The WSGI application did not call start_response.")
+    except BaseException:
+        if close is not None:
+            close()
+        raise
+    body: Iterable[bytes]
+    if buffered:
+        body = prefetched
+        if close is not None:
+            close()
+    else:
+        body = _ClosingIterator(_chain(prefetched, chunks), close)
+    status, header_list = state
+    return body, status, Headers(header_list)
+
+
 # --------------------------------------------------------------------------------------------
 # ASGI exchange
 # --------------------------------------------------------------------------------------------
@@ -1158,6 +1250,438 @@ class _ASGIBody:
 
 
 # --------------------------------------------------------------------------------------------
+# Websockets
+# --------------------------------------------------------------------------------------------
+
+
+class WebSocketClosed(WebSocketDisconnect):
+    """Raised by :class:`WebSocketSession` when the connection is closed.
+
+    A subclass of :class:`tumbler.asgi.WebSocketDisconnect`, so tests can catch either.
+
+    :param code: the close code (``1000`` normal, ``1008`` policy violation, ``1011`` server
+        error, ``1006`` when the app ended without a close message).
+    :param reason: the close reason the app gave (may be empty).
+    """
+
+    def __init__(self, code: int = 1000, reason: str = "") -> None:
+        super().__init__(code)
+        self.reason = reason
+        self.args = (code, reason)
+
+    def __str__(self) -> str:
+        text = f"The websocket was closed with code {self.code}"
+        return f"{text}: {self.reason}" if self.reason else f"{text}."
+
+
+class WebSocketDenied(WebSocketClosed):
+    """Raised when the app refuses the websocket handshake (closes before accepting it).
+
+    :param code: the close code the app refused with (``1006`` when it answered with an HTTP
+        denial response instead of a close message).
+    :param reason: the close reason the app gave.
+    :param response: what a real client would see: a ``403`` with an empty body when the app
+        closed before accepting (as ASGI servers answer), or the app's own HTTP denial response
+        (the ``websocket.http.response`` extension).
+    """
+
+    def __init__(self, code: int, reason: str, response: TestResponse) -> None:
+        super().__init__(code, reason)
+        self.response = response
+
+    def __str__(self) -> str:
+        text = f"The app refused the websocket handshake ({self.response.status}, code {self.code})"
+        return f"{text}: {self.reason}" if self.reason else f"{text}."
+
+
+_WS_SCHEMES = {"http": "ws", "https": "wss"}
+_WS_NOT_BODY_ARGS = ("data", "json", "input_stream", "method", "content_type", "mimetype")
+
+
+class WebSocketSession:
+    """A websocket connection to an ASGI application, driven from synchronous test code.
+
+    Made by :meth:`TumblerClient.websocket`; use it as a context manager::
+
+        with client.websocket("/chat", subprotocols=["v1"]) as ws:
+            assert ws.accepted_subprotocol == "v1"
+            ws.send("hi")
+            assert ws.receive() == "hi"
+
+    The app runs as a task on the client's event loop, which runs while the session waits: in
+    :meth:`connect`, the ``receive*`` methods and :meth:`close`. ``send*`` only queues the
+    message. Every wait is bounded by :attr:`timeout`, so a stuck app fails the test instead of
+    hanging it. An exception that escapes the app (``PROPAGATE_EXCEPTIONS``, on in testing) is
+    attached as ``__cause__`` of the :class:`WebSocketClosed` that reports the close, or, if the
+    test never saw the close, raised by :meth:`close` (and so on leaving the ``with`` block).
+
+    A session belongs to the thread that created it.
+    """
+
+    def __init__(
+        self,
+        client: TumblerClient,
+        scope: Scope,
+        cookie_target: tuple[str, str, bool],
+        timeout: float,
+    ) -> None:
+        self.client = client
+        #: The ASGI ``websocket`` scope sent to the app.
+        self.scope = scope
+        #: Seconds any single wait for the app may take before :class:`TimeoutError`.
+        self.timeout = timeout
+        #: The subprotocol the app chose when accepting, or None.
+        self.accepted_subprotocol: str | None = None
+        #: The extra headers the app sent with ``websocket.accept``.
+        self.accept_headers = Headers()
+        #: The close code, once the app or the test closed the connection.
+        self.close_code: int | None = None
+        #: The close reason, once the app or the test closed the connection.
+        self.close_reason = ""
+        self._cookie_target = cookie_target
+        self._event_loop = client._event_loop()
+        self._to_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Message] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        # The app's view of the handshake: "connecting", "accepted", "closed", "denying".
+        self._app_state = "connecting"
+        self._client_closed = False
+        self._error_reported = False
+        self._app_close: tuple[int, str] | None = None
+        self._app_disconnected = False
+
+    def __repr__(self) -> str:
+        if self._task is None:
+            state = "not connected"
+        elif self.close_code is not None:
+            state = f"closed {self.close_code}"
+        else:
+            state = "open"
+        return f"<{type(self).__name__} {self.scope['path']!r} {state}>"
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection is closed (by the app or the test)."""
+        return self.close_code is not None
+
+    # -- the application's side ---------------------------------------------------------------
+
+    async def _app_receive(self) -> Message:
+        message = await self._to_app.get()
+        if message["type"] == "websocket.disconnect":
+            self._app_disconnected = True
+        return message
+
+    async def _app_send(self, message: Message) -> None:
+        kind = message.get("type")
+        state = self._app_state
+        if self._app_disconnected and kind in ("websocket.send", "websocket.accept"):
+            # Once the app has seen the disconnect, the ASGI spec asks servers to raise an
+            # OSError subclass; before that, what it sends is simply never read.
+            raise ConnectionResetError("The websocket client closed the connection.")
+        if state == "connecting" and kind == "websocket.accept":
+            self._app_state = "accepted"
+        elif state == "connecting" and kind == "websocket.http.response.start":
+            self._app_state = "denying"
+        elif state == "denying" and kind == "websocket.http.response.body":
+            if not message.get("more_body", False):
+                self._app_state = "closed"
+        elif state in ("connecting", "accepted") and kind == "websocket.close":
+            self._app_state = "closed"
+            self._app_close = (int(message.get("code", 1000)), message.get("reason") or "")
+            # The client answers a close with its own, which the app sees as a disconnect.
+            self._to_app.put_nowait(
+                {"type": "websocket.disconnect", "code": message.get("code", 1000)}
+            )
+        elif not (state == "accepted" and kind == "websocket.send"):
+            raise RuntimeError(
+                f"The ASGI app sent {kind!r}, which is not allowed when the websocket is {state}."
+            )
+        self._from_app.put_nowait(message)
+
+    async def _run_app(self) -> None:
+        rv = self.client.application(self.scope, self._app_receive, self._app_send)
+        if not inspect.isawaitable(rv):
+            raise TypeError(
+                "Websockets need an ASGI application (app(scope, receive, send) returning an"
+                f" awaitable); {self.client.application!r} returned {type(rv).__name__!r}."
+            )
+        await rv
+
+    # -- waiting on the loop ------------------------------------------------------------------
+
+    async def _next_message(self, timeout: float) -> Message | None:
+        """The next message from the app, or None once the app has returned without more."""
+        assert self._task is not None
+        queue = self._from_app
+        if queue.empty() and not self._task.done():
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, self._task}, timeout=timeout, return_when="FIRST_COMPLETED")
+            if getter.done():
+                return getter.result()
+            getter.cancel()
+            await asyncio.wait({getter})
+            if not self._task.done():
+                raise TimeoutError(
+                    f"The websocket app sent nothing within {timeout} seconds"
+                    f" (WebSocketSession.timeout)."
+                )
+        if not queue.empty():
+            return queue.get_nowait()
+        return None
+
+    async def _wait_for_app(self, timeout: float, cancel: bool) -> bool:
+        """Wait for the app to return; cancel it after ``timeout`` if asked. Return whether it
+        returned by itself."""
+        assert self._task is not None
+        done, _ = await asyncio.wait({self._task}, timeout=timeout)
+        if done or not cancel:
+            return bool(done)
+        self._task.cancel()
+        await asyncio.wait({self._task})
+        return False
+
+    def _app_error(self) -> BaseException | None:
+        task = self._task
+        if task is None or not task.done() or task.cancelled():
+            return None
+        return task.exception()
+
+    def _closed_error(self, error: WebSocketClosed) -> WebSocketClosed:
+        """Attach the app's escaped exception (if any) to ``error`` as its cause."""
+        cause = self._app_error()
+        if cause is not None:
+            self._error_reported = True
+            error.__cause__ = cause
+        return error
+
+    def _store_cookies(self, headers: Headers) -> None:
+        jar = self.client._cookies
+        if jar is not None:
+            jar.update_from_headers(headers.getlist("Set-Cookie"), *self._cookie_target)
+
+    def _make_response(self, body: list[bytes], status: int, headers: Headers) -> TestResponse:
+        response = self.client.response_wrapper(body, status, headers)
+        json_provider = getattr(self.client.application, "json", None)
+        if json_provider is not None and hasattr(json_provider, "loads"):
+            response.json_module = json_provider
+        return response
+
+    # -- the test's side ----------------------------------------------------------------------
+
+    def connect(self) -> WebSocketSession:
+        """Start the app and wait for it to accept the connection.
+
+        :return: this session.
+        :raises WebSocketDenied: the app closed the connection, or answered with an HTTP
+            response, instead of accepting.
+        :raises TimeoutError: the app neither accepted nor refused within :attr:`timeout`.
+        :raises RuntimeError: the session was already connected, or the app returned without
+            accepting or refusing (an exception the app raised is raised instead).
+        """
+        if self._task is not None:
+            raise RuntimeError("This websocket session is already connected.")
+        run = self._event_loop.run
+        self._to_app.put_nowait({"type": "websocket.connect"})
+        self._task = self._event_loop.loop.create_task(self._run_app())
+        try:
+            message = run(self._next_message(self.timeout))
+        except TimeoutError:
+            # No session is handed out, so nothing else would ever stop the app.
+            self._client_closed = True
+            run(self._wait_for_app(0, cancel=True))
+            raise
+        if message is not None and message["type"] == "websocket.accept":
+            self.accepted_subprotocol = message.get("subprotocol")
+            raw = message.get("headers") or ()
+            self.accept_headers = Headers.from_raw([(bytes(k), bytes(v)) for k, v in raw])
+            self._store_cookies(self.accept_headers)
+            return self
+        self._client_closed = True
+        if message is None:
+            self.close_code = 1006
+            error = self._app_error()
+            if error is not None:
+                self._error_reported = True
+                raise error
+            raise RuntimeError(
+                "The ASGI app returned without accepting or refusing the websocket connection."
+            )
+        if message["type"] == "websocket.close":
+            self.close_code = int(message.get("code", 1000))
+            self.close_reason = message.get("reason") or ""
+            response = self._make_response([], 403, Headers())
+        else:
+            response = run(self._read_denial(message))
+            self._store_cookies(response.headers)
+            self.close_code = 1006
+        run(self._wait_for_app(self.timeout, cancel=False))
+        raise self._closed_error(WebSocketDenied(self.close_code, self.close_reason, response))
+
+    async def _read_denial(self, start: Message) -> TestResponse:
+        headers = Headers.from_raw([(bytes(k), bytes(v)) for k, v in start.get("headers") or ()])
+        chunks: list[bytes] = []
+        while True:
+            message = await self._next_message(self.timeout)
+            if message is None:
+                break
+            chunks.append(bytes(message.get("body", b"")))
+            if not message.get("more_body", False):
+                break
+        return self._make_response(chunks, int(start["status"]), headers)
+
+    def _check_open(self) -> None:
+        if self._task is None:
+            raise RuntimeError(
+                "The websocket is not connected: use 'with client.websocket(...) as ws:' or call"
+                " 'connect()' first."
+            )
+        if self.close_code is not None:
+            raise WebSocketClosed(self.close_code, self.close_reason)
+
+    def send(self, data: str | bytes) -> None:
+        """Queue a message for the app: ``str`` as a text frame, ``bytes`` as a binary frame.
+
+        :raises WebSocketClosed: the test closed the connection or already received the app's
+            close.
+        :raises RuntimeError: the session is not connected.
+        """
+        self._check_open()
+        if isinstance(data, str):
+            message: Message = {"type": "websocket.receive", "text": data}
+        elif isinstance(data, bytes | bytearray | memoryview):
+            message = {"type": "websocket.receive", "bytes": bytes(data)}
+        else:
+            raise TypeError(f"Can only send str or bytes, not {type(data).__name__!r}.")
+        # The loop is not running between calls, so this thread may use the queue directly.
+        self._to_app.put_nowait(message)
+
+    def send_text(self, data: str) -> None:
+        """Send a text frame."""
+        self.send(str(data))
+
+    def send_bytes(self, data: bytes) -> None:
+        """Send a binary frame."""
+        self.send(bytes(data))
+
+    def send_json(self, data: t.Any, mode: t.Literal["text", "binary"] = "text") -> None:
+        """Serialize ``data`` with the app's JSON provider (or :mod:`json`) and send it.
+
+        :param mode: ``"text"`` for a text frame, ``"binary"`` for UTF-8 bytes.
+        """
+        text = self._json().dumps(data)
+        self.send(text if mode == "text" else text.encode())
+
+    def receive(self, timeout: float | None = None) -> str | bytes:
+        """Wait for the app's next message: ``str`` for a text frame, ``bytes`` for binary.
+
+        :param timeout: seconds to wait; :attr:`timeout` when None.
+        :raises WebSocketClosed: the app closed the connection (``code`` and ``reason`` tell
+            how); ``__cause__`` is the exception that escaped the app, if one did. Raised
+            again on every later call.
+        :raises TimeoutError: nothing arrived in time.
+        :raises RuntimeError: the session is not connected.
+        """
+        self._check_open()
+        message = self._event_loop.run(
+            self._next_message(self.timeout if timeout is None else timeout)
+        )
+        if message is None:
+            self.close_code = 1006
+            self.close_reason = "The application returned without closing the connection."
+            raise self._closed_error(WebSocketClosed(self.close_code, self.close_reason))
+        if message["type"] == "websocket.close":
+            self.close_code = int(message.get("code", 1000))
+            self.close_reason = message.get("reason") or ""
+            # Give the app the moment it needs to return, so an escaped error is reported.
+            self._event_loop.run(self._wait_for_app(self.timeout, cancel=False))
+            raise self._closed_error(WebSocketClosed(self.close_code, self.close_reason))
+        text = message.get("text")
+        if text is not None:
+            return str(text)
+        return bytes(message.get("bytes") or b"")
+
+    def receive_text(self, timeout: float | None = None) -> str:
+        """Receive a message that must be a text frame.
+
+        :raises TypeError: the app sent a binary frame.
+        """
+        data = self.receive(timeout)
+        if not isinstance(data, str):
+            raise TypeError(f"Expected a text frame, the app sent bytes: {data[:60]!r}.")
+        return data
+
+    def receive_bytes(self, timeout: float | None = None) -> bytes:
+        """Receive a message that must be a binary frame.
+
+        :raises TypeError: the app sent a text frame.
+        """
+        data = self.receive(timeout)
+        if not isinstance(data, bytes):
+            raise TypeError(f"Expected a binary frame, the app sent text: {data[:60]!r}.")
+        return data
+
+    def receive_json(self, timeout: float | None = None) -> t.Any:
+        """Receive a text or binary frame and parse it as JSON.
+
+        :raises ValueError: the message is not valid JSON.
+        """
+        return self._json().loads(self.receive(timeout))
+
+    def _json(self) -> t.Any:
+        provider = getattr(self.client.application, "json", None)
+        if provider is not None and hasattr(provider, "dumps") and hasattr(provider, "loads"):
+            return provider
+        return _stdlib_json
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection and wait for the app to return.
+
+        Does nothing more than wait if the app already closed. The app sees a
+        ``websocket.disconnect`` with ``code`` (``WebSocketDisconnect`` in a Tumbler handler).
+
+        :raises TimeoutError: the app did not return within :attr:`timeout` (it is cancelled).
+        :raises Exception: the exception that escaped the app, unless a
+            :class:`WebSocketClosed` already reported it.
+        """
+        if self._task is None:
+            self._client_closed = True
+            return
+        if not self._client_closed:
+            self._client_closed = True
+            if self._app_close is not None:
+                # The app closed first (its close may still be unread): it has its disconnect.
+                if self.close_code is None:
+                    self.close_code, self.close_reason = self._app_close
+            else:
+                self.close_code = code
+                self.close_reason = reason
+                self._to_app.put_nowait(
+                    {"type": "websocket.disconnect", "code": code, "reason": reason}
+                )
+        if not self._event_loop.run(self._wait_for_app(self.timeout, cancel=True)):
+            raise TimeoutError(
+                f"The websocket app did not return within {self.timeout} seconds after the"
+                " connection was closed; it was cancelled."
+            )
+        error = self._app_error()
+        if error is not None and not self._error_reported:
+            self._error_reported = True
+            raise error
+
+    def __enter__(self) -> WebSocketSession:
+        return self.connect()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------------------------
 # Client
 # --------------------------------------------------------------------------------------------
 
@@ -1320,66 +1844,7 @@ class TumblerClient:
         return event_loop
 
     def _run_wsgi(self, environ: WSGIEnviron, buffered: bool) -> tuple[t.Any, str, Headers]:
-        state: list[t.Any] = []
-        written: list[bytes] = []
-        output_started = False
-
-        def start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
-        ) -> Callable[[bytes], object]:
-            if exc_info is not None:
-                try:
-                    if output_started:
-                        raise exc_info[1].with_traceback(exc_info[2])
-                finally:
-                    exc_info = None
-            elif state:
-                raise RuntimeError("start_response was called twice without exc_info.")
-            state[:] = [status, headers]
-            return written.append
-
-        app_rv = self.application(environ, start_response)
-        close = getattr(app_rv, "close", None)
-
-        def ordered() -> Iterator[bytes]:
-            # Bytes passed to the legacy write() callable come before the item being produced.
-            nonlocal output_started
-            for item in app_rv:
-                if written:
-                    yield from written
-                    written.clear()
-                output_started = output_started or bool(item)
-                yield item
-            if written:
-                yield from written
-                written.clear()
-
-        chunks = ordered()
-        try:
-            prefetched: list[bytes] = []
-            if buffered:
-                prefetched = list(chunks)
-            elif not state:
-                # start_response may be deferred until the first body item is produced.
-                for item in chunks:
-                    prefetched.append(item)
-                    if state:
-                        break
-            if not state:
-                raise RuntimeError("The WSGI application did not call start_response.")
-        except BaseException:
-            if close is not None:
-                close()
-            raise
-        body: t.Any
-        if buffered:
-            body = prefetched
-            if close is not None:
-                close()
-        else:
-            body = _ClosingIterator(_chain(prefetched, chunks), close)
-        status, header_list = state
-        return body, status, Headers(header_list)
+        return run_wsgi_app(self.application, environ, buffered)
 
     def _run_asgi(self, environ: WSGIEnviron, buffered: bool) -> tuple[t.Any, int, Headers]:
         event_loop = self._event_loop()
@@ -1580,6 +2045,66 @@ class TumblerClient:
         kw["method"] = "TRACE"
         return self.open(*args, **kw)
 
+    def websocket(
+        self,
+        path: str = "/",
+        subprotocols: Iterable[str] | None = None,
+        headers: Headers | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        query_string: str | bytes | Mapping[str, t.Any] | None = None,
+        *,
+        timeout: float = 5.0,
+        **kwargs: t.Any,
+    ) -> WebSocketSession:
+        """Open a websocket connection to the application; use the result in a ``with`` block.
+
+        Websockets exist only in ASGI, so the app is always driven through its ASGI interface
+        (``app(scope, receive, send)``), even by a client created with ``asgi=False``; the
+        connection runs on this client's event loop for the current thread. The scope carries
+        the client's cookies and default environ entries (user agent, remote address), and the
+        handshake headers a browser sends (``Upgrade``, ``Sec-WebSocket-Key``, ...).
+
+        :param path: the request path (may include a query string), or a ``ws://``/``wss://``
+            (or ``http``/``https``) URL.
+        :param subprotocols: the subprotocols to offer, in order of preference.
+        :param headers: extra request headers for the handshake.
+        :param query_string: a str, bytes or dict; not together with ``?`` in ``path``.
+        :param timeout: seconds any single wait for the app may take.
+        :param kwargs: other :class:`EnvironBuilder` arguments describing the URL or headers
+            (``base_url``, ``subdomain``, ``auth``, ``environ_base``, ...); body arguments are
+            not allowed.
+        :return: a :class:`WebSocketSession`, connected on entering the ``with`` block (or by
+            :meth:`WebSocketSession.connect`).
+        :raises TypeError: a request body argument (``data``, ``json``, ...) was given.
+        :raises RuntimeError: called from inside a running event loop.
+        """
+        for name in _WS_NOT_BODY_ARGS:
+            if name in kwargs:
+                raise TypeError(f"A websocket handshake has no {name!r}; send messages instead.")
+        offered = list(subprotocols or ())
+        builder = self._builder_from_args(
+            (path,), {"headers": headers, "query_string": query_string, **kwargs}
+        )
+        environ = builder.get_environ()
+        self._add_cookies(environ, builder)
+        scope = environ_to_scope(environ)
+        scope["type"] = "websocket"
+        del scope["method"]
+        scope["scheme"] = _WS_SCHEMES.get(scope["scheme"], scope["scheme"])
+        scope["subprotocols"] = offered
+        scope["extensions"] = {"websocket.http.response": {}}
+        raw_headers: list[tuple[bytes, bytes]] = scope["headers"]
+        present = {name for name, _ in raw_headers}
+        handshake = [
+            (b"upgrade", b"websocket"),
+            (b"connection", b"Upgrade"),
+            (b"sec-websocket-version", b"13"),
+            (b"sec-websocket-key", base64.b64encode(secrets.token_bytes(16))),
+        ]
+        if offered:
+            handshake.append((b"sec-websocket-protocol", ", ".join(offered).encode("latin-1")))
+        raw_headers.extend(item for item in handshake if item[0] not in present)
+        return WebSocketSession(self, scope, self._cookie_target(builder), timeout)
+
     # -- sessions and contexts ----------------------------------------------------------------
 
     @contextmanager
@@ -1639,11 +2164,6 @@ class TumblerClient:
         for event_loop in loops:
             event_loop.close()
         self._thread_state = threading.local()
-
-
-def _chain(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield from first
-    yield from rest
 
 
 # --------------------------------------------------------------------------------------------

@@ -219,10 +219,12 @@ def wsgi_app(
         request = request_from_environ(environ, app.request_class)
     except HTTPException as e:
         response = e.get_response()
+        response.finalize_headers()
         start_response(response.status, response.headers.to_wsgi_list())
         return wsgi_body(response, environ.get("REQUEST_METHOD", "GET"))
     preserve = environ.get("tumbler.preserve_context")
     response = run_sync(app._handle(request, False, preserve))
+    response.finalize_headers()
     start_response(response.status, response.headers.to_wsgi_list())
     return wsgi_body(response, request.method)
 

@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 __all__ = ["Response", "get_content_type"]
 
 _T = TypeVar("_T")
+_R = TypeVar("_R", bound="Response")
 
 BodyIterable = Iterable[bytes | str] | AsyncIterable[bytes | str]
 
@@ -90,6 +91,44 @@ _CHARSET_MIMETYPES = frozenset(
 MAX_RANGES = 16
 
 _FILE_CHUNK_SIZE = 64 * 1024
+
+# The environ keys PEP 3333 requires; a WSGI app run by Response.from_app may rely on them.
+_WSGI_REQUIRED = (
+    "REQUEST_METHOD",
+    "SCRIPT_NAME",
+    "PATH_INFO",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "SERVER_PROTOCOL",
+    "wsgi.version",
+    "wsgi.url_scheme",
+    "wsgi.input",
+    "wsgi.errors",
+    "wsgi.multithread",
+    "wsgi.multiprocess",
+    "wsgi.run_once",
+)
+
+
+def _wsgi_defaults() -> dict[str, Any]:
+    import sys
+    from io import BytesIO
+
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": BytesIO(),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
 
 
 @lru_cache(maxsize=128)
@@ -329,6 +368,84 @@ class Response:
             body_info = "streamed" if self.is_streamed else "likely-streamed"
         return f"<{type(self).__name__} {body_info} [{self.status}]>"
 
+    # --- Conversion ------------------------------------------------------------------
+
+    @classmethod
+    def force_type(
+        cls: type[_R], response: Response | Any, environ: Mapping[str, Any] | None = None
+    ) -> _R:
+        """Make ``response`` an instance of this class.
+
+        A :class:`Response` of another class is converted in place when possible (its class
+        is swapped, so its status, headers, body and close callbacks are kept); when the two
+        classes' slot layouts differ, a new instance sharing the same state is returned. Any
+        other object is treated as a WSGI application and run with ``environ`` (see
+        :meth:`from_app`); this is how a view may return a WSGI app, or a response object of
+        another framework, which is a WSGI app.
+
+        :param response: the response to convert, or a WSGI callable.
+        :param environ: the WSGI environ to run a WSGI callable with.
+        :return: ``response`` itself (converted) or a new instance of this class.
+        :raise TypeError: ``response`` is not a Response, and it is not callable or no
+            ``environ`` was given.
+        """
+        if isinstance(response, Response):
+            if isinstance(response, cls):
+                return response
+            try:
+                response.__class__ = cls
+            except TypeError:
+                # The slot layouts differ: share the state with a fresh instance instead.
+                new = object.__new__(cls)
+                for name in Response.__slots__:
+                    if name not in {"__dict__", "__weakref__"}:
+                        object.__setattr__(new, name, getattr(response, name))
+                new.__dict__.update(response.__dict__)
+                return new
+            return response  # type: ignore[return-value]
+        if not callable(response):
+            raise TypeError(
+                f"Cannot convert {type(response).__name__!r} into a response: it is neither a"
+                " Response nor a WSGI application."
+            )
+        if environ is None:
+            raise TypeError(
+                "Cannot convert a WSGI application into a response without a WSGI environ;"
+                " pass 'environ'."
+            )
+        return cls.from_app(response, environ)
+
+    @classmethod
+    def from_app(
+        cls: type[_R],
+        app: Callable[..., Iterable[bytes]],
+        environ: Mapping[str, Any],
+        buffered: bool = False,
+    ) -> _R:
+        """Run a WSGI application and return what it answered as an instance of this class.
+
+        The keys PEP 3333 requires and ``environ`` lacks (``wsgi.input``, ``wsgi.errors``, ...,
+        as in the small environ the ASGI front end provides) are filled in on a copy.
+
+        :param app: the WSGI application.
+        :param environ: the WSGI environ to call it with.
+        :param buffered: read the whole body and close the app's iterable now; otherwise the
+            body is pulled as the response is sent, and :meth:`close` closes the iterable.
+        :return: a response with the app's status, headers and body.
+        :raise RuntimeError: the app returned without calling ``start_response``.
+        """
+        from tumbler.testing import run_wsgi_app
+
+        if any(key not in environ for key in _WSGI_REQUIRED):
+            environ = {**_wsgi_defaults(), **environ}
+        body, status, headers = run_wsgi_app(app, dict(environ), buffered=buffered)
+        typed = "Content-Type" in headers
+        rv = cls(body, status, headers)
+        if not typed:
+            # The app sent no Content-Type; the default mimetype must not invent one.
+            rv.headers.pop("Content-Type", None)
+        return rv
+
     # --- Status ----------------------------------------------------------------------
 
     @property
@@ -492,6 +609,29 @@ class Response:
         except (RuntimeError, TypeError):
             return None
         return sum(len(chunk) for chunk in self.iter_encoded())
+
+    def finalize_headers(self) -> None:
+        """Fix the framing headers just before the response is sent (front ends call this).
+
+        A buffered body (list or tuple) without ``Content-Length`` gets one, so an empty
+        body, like the automatic OPTIONS answer, says ``Content-Length: 0`` and is not sent
+        chunked. Per RFC 9110 8.6, a 1xx or 204 response loses any ``Content-Length`` and a
+        304 never gets one added. Streamed bodies are left alone. Changes the headers in
+        place and is idempotent.
+        """
+        code = self._status_code
+        headers = self.headers
+        if code < 200 or code == 204:
+            if "Content-Length" in headers:
+                del headers["Content-Length"]
+            return
+        if (
+            code != 304
+            and self.automatically_set_content_length
+            and isinstance(self.response, list | tuple)
+            and "Content-Length" not in headers
+        ):
+            headers["Content-Length"] = str(sum(len(_to_bytes(chunk)) for chunk in self.response))
 
     def freeze(self) -> None:
         """Buffer the body and set Content-Length, so the response can be reused."""
