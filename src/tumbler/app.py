@@ -831,14 +831,26 @@ class Tumbler(Scaffold):
             elif isinstance(rv, (dict, list)):
                 rv = self.json.response(rv)
             elif isinstance(rv, HTTPException):
-                rv = self._force_type(rv.get_response())
-            elif isinstance(rv, Response):
-                rv = self._force_type(rv)
+                rv = response_class.force_type(rv.get_response())
+            elif isinstance(rv, Response) or callable(rv):
+                # A response of another class is converted; any other callable is run as a
+                # WSGI application (flask semantics).
+                ctx = _cv_context.get(None)
+                environ = ctx.request.environ if ctx is not None and ctx.request else None
+                try:
+                    rv = response_class.force_type(rv, environ)
+                except TypeError as e:
+                    raise TypeError(
+                        f"{e}\nThe view function did not return a valid response. The return"
+                        " type must be a string, dict, list, tuple with headers or status,"
+                        " Response instance, iterator, or WSGI callable, but it was a"
+                        f" {type(rv).__name__}."
+                    ).with_traceback(sys.exc_info()[2]) from None
             else:
                 raise TypeError(
                     "The view function did not return a valid response. The return type must be"
-                    " a string, dict, list, tuple with headers or status, Response instance, or"
-                    f" iterator, but it was a {type(rv).__name__}."
+                    " a string, dict, list, tuple with headers or status, Response instance,"
+                    f" iterator, or WSGI callable, but it was a {type(rv).__name__}."
                 )
         if status is not None:
             if isinstance(status, (str, bytes, bytearray)):
@@ -850,13 +862,7 @@ class Tumbler(Scaffold):
         return rv
 
     def _force_type(self, rv: Response) -> Response:
-        if isinstance(rv, self.response_class):
-            return rv
-        force_type = getattr(self.response_class, "force_type", None)
-        if force_type is not None:
-            return force_type(rv)
-        rv.__class__ = self.response_class
-        return rv
+        return self.response_class.force_type(rv)
 
     def make_default_options_response(self) -> Response:
         """Return the automatic OPTIONS response with the ``Allow`` header for the URL."""
@@ -986,7 +992,8 @@ class Tumbler(Scaffold):
                 and req.method not in _SAFE_METHODS
                 and req.routing_exception is None
             ):
-                if ctx._body is not None:
+                if ctx._body is not None and csrf.reads_form(req):
+                    # The token may be in the form; read it before code on the loop parses it.
                     await ctx._body.buffer()
                 csrf.protect(ctx)
             if "preprocess_request" in ov:
