@@ -28,6 +28,12 @@ def protocol(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def client_for(protocol: str) -> t.Callable[[Tumbler], t.Any]:
+    """Make a test client for any app over the parametrized protocol."""
+    return lambda app: app.test_client(asgi=protocol == "asgi")
+
+
+@pytest.fixture
 def client(app: Tumbler, protocol: str) -> t.Any:
     """A test client driving ``app`` over the parametrized protocol."""
     return app.test_client(asgi=protocol == "asgi")

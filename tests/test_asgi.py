@@ -442,3 +442,42 @@ def test_unknown_scope_type_is_refused(app: Tumbler, run: Run) -> None:
 
     with pytest.raises(ValueError, match="Unsupported ASGI scope"):
         run(app({"type": "weird"}, receive, send))
+
+
+def test_servers_detect_the_asgi3_interface() -> None:
+    # uvicorn and hypercorn choose ASGI 3 only for a coroutine function; the app's __call__
+    # must look like one although it also serves WSGI.
+    assert asyncio.iscoroutinefunction(Tumbler(__name__).__call__)
+
+
+def test_asgi2_single_argument_call_serves_the_request(app: Tumbler) -> None:
+    @app.route("/")
+    def index() -> str:
+        return "two"
+
+    sent: list[dict[str, t.Any]] = []
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "2.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("localhost", 80),
+    }
+    instance = app(scope)
+    asyncio.run(instance(receive, send))
+    assert sent[0]["status"] == 200
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b"two"

@@ -401,3 +401,16 @@ def test_token_in_non_form_body_is_not_read(asgi: bool) -> None:
     rv = app.test_client(asgi=asgi).post("/raw", data=b"csrf_token=x", content_type="text/plain")
     assert rv.status_code == 403
     assert rv.headers["Content-Type"].startswith("text/html")
+
+
+def test_blueprint_constructor_flag_exempts_its_views(asgi: bool) -> None:
+    app = make_app()
+    hooks = Blueprint("hooks", __name__, url_prefix="/hooks", csrf_exempt=True)
+
+    @hooks.post("/")
+    def hook() -> str:
+        return "hooked"
+
+    app.register_blueprint(hooks)
+    rv = app.test_client(asgi=asgi).post("/hooks/", headers={"Sec-Fetch-Site": "cross-site"})
+    assert rv.text == "hooked"

@@ -9,6 +9,7 @@ front end runs it on the server's loop, sending sync views to a thread pool.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import os
@@ -293,11 +294,24 @@ class Tumbler(Scaffold):
 
     # -- protocol entry points -------------------------------------------------------------
 
-    def __call__(self, a: t.Any, b: t.Any, c: t.Any = None) -> t.Any:
-        """WSGI ``app(environ, start_response)`` or ASGI ``await app(scope, receive, send)``."""
+    def __call__(self, a: t.Any, b: t.Any = None, c: t.Any = None) -> t.Any:
+        """WSGI ``app(environ, start_response)`` or ASGI ``await app(scope, receive, send)``.
+
+        A one-argument call is ASGI 2 (``app(scope)`` returning ``instance(receive, send)``),
+        which servers fall back to when they cannot tell the interface.
+        """
         if c is None:
+            if b is None:
+                return functools.partial(self.asgi_app, a)
             return self.wsgi_app(a, b)
         return self.asgi_app(a, b, c)
+
+    # ASGI servers (uvicorn, hypercorn) pick ASGI 3 only for a coroutine function; a plain
+    # method that returns a coroutine when called with three arguments is that in effect.
+    if hasattr(inspect, "markcoroutinefunction"):  # Python 3.12+
+        inspect.markcoroutinefunction(__call__)
+    else:
+        __call__._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
 
     def wsgi_app(
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
@@ -611,9 +625,9 @@ class Tumbler(Scaffold):
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:
         """Autoescape templates from strings and ``.html .htm .xml .xhtml .svg`` files."""
-        if filename is None:
-            return True
-        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+        from .templating import select_jinja_autoescape
+
+        return select_jinja_autoescape(filename)
 
     def update_template_context(self, context: dict[str, t.Any]) -> None:
         """Add context-processor values (app-wide, then the request's blueprints) to ``context``.
@@ -1134,6 +1148,16 @@ class Tumbler(Scaffold):
         if got_request_exception.receivers:
             got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        if propagate is None and self.debug and not self.testing:
+            # Flask re-raises to Werkzeug's debugger; Tumbler answers with its own page, which
+            # runs no code and is only shown to clients on this machine.
+            from .debug import is_local_request
+            from .debug import render_debug_page
+
+            if is_local_request(ctx.request):
+                self.log_exception((type(e), e, e.__traceback__))
+                return render_debug_page(e, ctx.request)
+            propagate = False
         if propagate is None:
             propagate = self.testing or self.debug
         if propagate:
@@ -1343,7 +1367,9 @@ class Tumbler(Scaffold):
         load_dotenv: bool = True,
         **options: t.Any,
     ) -> None:
-        """Serve the app on a local development server (threaded WSGI). Not for production.
+        """Serve the app on the development server (uvicorn when installed, else threaded WSGI).
+
+        Not for production: use gunicorn, uvicorn, granian or hypercorn there.
 
         :param host: interface to listen on; defaults to ``127.0.0.1`` or ``SERVER_NAME``'s host.
         :param port: port; defaults to 5000 or ``SERVER_NAME``'s port.
@@ -1381,8 +1407,13 @@ class Tumbler(Scaffold):
             port = int(sn_port)
         else:
             port = 5000
+        from .serving import run_simple
+
+        options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
+        options.setdefault("debug", self.debug)
         try:
-            _wsgi.serve(self, host, port)
+            run_simple(host, port, self, **options)
         finally:
             self._got_first_request = False
 

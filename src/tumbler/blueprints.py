@@ -106,6 +106,9 @@ class Blueprint(Scaffold):
     :param root_path: override the folder relative paths start from.
     :param cli_group: the name of the blueprint's command group (``None`` merges its commands into
         the app's group).
+    :param csrf_exempt: exempt every view of the blueprint (and of its nested blueprints) from
+        CSRF checks, like :func:`~tumbler.csrf_exempt`; only for endpoints that authenticate
+        requests another way than cookies.
     :raises ValueError: for an empty name or one containing a dot.
     """
 
@@ -123,6 +126,7 @@ class Blueprint(Scaffold):
         url_defaults: dict[str, t.Any] | None = None,
         root_path: str | None = None,
         cli_group: str | None = _sentinel,
+        csrf_exempt: bool = False,
     ) -> None:
         super().__init__(
             import_name=import_name,
@@ -143,6 +147,7 @@ class Blueprint(Scaffold):
             url_defaults = {}
         self.url_values_defaults = url_defaults
         self.cli_group = cli_group
+        self.csrf_exempt = csrf_exempt
         self._blueprints: list[tuple[Blueprint, dict[str, t.Any]]] = []
 
     def _check_setup_finished(self, f_name: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import sys
 import threading
 import typing as t
 
@@ -229,42 +228,11 @@ def wsgi_app(
     return wsgi_body(response, request.method)
 
 
-def serve(app: Tumbler, host: str, port: int) -> None:
-    """Serve ``app`` with a threaded development server until interrupted (not for production)."""
-    from socketserver import ThreadingMixIn
-    from wsgiref.simple_server import WSGIRequestHandler
-    from wsgiref.simple_server import WSGIServer
-    from wsgiref.simple_server import make_server
-
-    class _ThreadingServer(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-
-    class _Handler(WSGIRequestHandler):
-        def log_message(self, format: str, *args: t.Any) -> None:
-            app.logger.info("%s - %s", self.address_string(), format % args)
-
-    httpd = make_server(host, port, app, server_class=_ThreadingServer, handler_class=_Handler)
-    display = f"[{host}]" if ":" in host else host
-    sys.stderr.write(
-        f" * Serving Tumbler app '{app.name}'\n"
-        f" * Running on http://{display}:{httpd.server_port}/ (press CTRL+C to quit)\n"
-        " * This is a development server. Use a production WSGI or ASGI server instead.\n"
-    )
-    try:
-        httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        httpd.server_close()
-        app.shutdown()
-
-
 __all__ = [
     "ClosingBody",
     "NEED_LOOP",
     "request_from_environ",
     "run_sync",
-    "serve",
     "thread_event_loop",
     "wsgi_app",
     "wsgi_body",

@@ -961,12 +961,17 @@ class Response:
         expires: str | datetime | float | None = None,
         path: str | None = "/",
         domain: str | None = None,
-        secure: bool = False,
-        httponly: bool = False,
-        samesite: str | None = None,
+        secure: bool | None = None,
+        httponly: bool = True,
+        samesite: str | None = "Lax",
         partitioned: bool = False,
     ) -> None:
         """Add a ``Set-Cookie`` header.
+
+        The defaults follow the session cookie's policy: hidden from JavaScript, not sent on
+        cross-site subrequests, and Secure when the current request came over HTTPS (or the app
+        sets ``SESSION_COOKIE_SECURE``). Pass ``httponly=False``, ``samesite=None`` or
+        ``secure=False`` to relax one explicitly.
 
         :param key: the cookie name.
         :param value: the cookie value.
@@ -976,12 +981,14 @@ class Response:
             not given.
         :param path: the path the cookie is sent for; ``None`` omits it.
         :param domain: the domain to share the cookie with; ``None`` limits it to this host.
-        :param secure: only send over HTTPS.
+        :param secure: only send over HTTPS; ``None`` decides from the current request.
         :param httponly: hide from JavaScript.
-        :param samesite: ``"Strict"``, ``"Lax"`` or ``"None"``.
+        :param samesite: ``"Strict"``, ``"Lax"`` or ``"None"``; ``None`` omits the attribute.
         :param partitioned: partitioned storage (CHIPS); implies ``secure``.
         :raise ValueError: the name or an attribute is invalid.
         """
+        if secure is None:
+            secure = _secure_by_context()
         self.headers.add(
             "Set-Cookie",
             dump_cookie(
@@ -1004,9 +1011,9 @@ class Response:
         key: str,
         path: str | None = "/",
         domain: str | None = None,
-        secure: bool = False,
-        httponly: bool = False,
-        samesite: str | None = None,
+        secure: bool | None = None,
+        httponly: bool = True,
+        samesite: str | None = "Lax",
         partitioned: bool = False,
     ) -> None:
         """Tell the browser to delete a cookie: an empty value that expired at the epoch.
@@ -1303,3 +1310,16 @@ class _Conditions:
 
     def get(self, name: str) -> str | None:
         return self._get(name)
+
+
+def _secure_by_context() -> bool:
+    """``Secure`` for a cookie set while handling a request: on HTTPS, or when the app asks."""
+    from ..globals import _cv_context  # the wrappers stay importable without the app layer
+
+    ctx = _cv_context.get(None)
+    if ctx is None:
+        return False
+    if ctx.app.config.get("SESSION_COOKIE_SECURE"):
+        return True
+    request = ctx.request
+    return request is not None and bool(request.is_secure)
