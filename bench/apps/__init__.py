@@ -1,0 +1,1 @@
+"""The benchmark apps: one module per framework, each answering the same scenarios."""
