@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+import sys
 import threading
+import time
 import typing as t
 
 import pytest
@@ -481,3 +484,120 @@ def test_asgi2_single_argument_call_serves_the_request(app: Tumbler) -> None:
     asyncio.run(instance(receive, send))
     assert sent[0]["status"] == 200
     assert b"".join(m.get("body", b"") for m in sent[1:]) == b"two"
+
+
+def test_invalid_utf8_in_raw_path_is_400(app: Tumbler, run: Run, asgi: t.Any) -> None:
+    # Servers decode %FF as U+FFFD in "path"; only "raw_path" shows the byte was invalid.
+    app.add_url_rule("/<name>", "name", lambda name: name)
+    scope = asgi.http_scope("/\ufffd")
+    scope["raw_path"] = b"/%FF"
+    result = run(asgi.request(app, scope))
+    assert result.status == 400
+    assert b"not valid UTF-8" in result.body
+
+
+def test_encoded_replacement_character_in_path_is_valid(
+    app: Tumbler, run: Run, asgi: t.Any
+) -> None:
+    app.add_url_rule("/<name>", "name", lambda name: name)
+    scope = asgi.http_scope("/\ufffd")
+    scope["raw_path"] = b"/%EF%BF%BD"
+    result = run(asgi.request(app, scope))
+    assert result.status == 200
+    assert result.body == "\ufffd".encode()
+
+
+def test_websocket_with_invalid_utf8_in_raw_path_is_closed(
+    app: Tumbler, run: Run, asgi: t.Any
+) -> None:
+    @app.websocket("/<name>")
+    async def ws(name: str) -> None:
+        await websocket.accept()
+
+    async def main() -> dict[str, t.Any]:
+        session = asgi.WebSocketSession(app, "/\ufffd")
+        session.scope["raw_path"] = b"/%FF"
+        async with session:
+            return t.cast(dict[str, t.Any], await session.next_message())
+
+    message = run(main())
+    assert message["type"] == "websocket.close"
+    assert message["code"] == 1008
+
+
+@pytest.mark.parametrize("http_version", ["2", "3"])
+def test_http2_body_without_content_length_is_read(
+    app: Tumbler, run: Run, asgi: t.Any, http_version: str
+) -> None:
+    # HTTP/2 and HTTP/3 frame the body themselves; Content-Length is optional there.
+    @app.post("/sync")
+    def sync_view() -> str:
+        return request.get_data(as_text=True)
+
+    @app.post("/async")
+    async def async_view() -> str:
+        return request.get_data(as_text=True)
+
+    for path in ("/sync", "/async"):
+        scope = asgi.http_scope(path, method="POST")
+        scope["http_version"] = http_version
+        result = run(asgi.request(app, scope, [b"hello ", b"there"]))
+        assert result.status == 200
+        assert result.body == b"hello there"
+
+
+def test_http2_body_without_content_length_is_bounded(app: Tumbler, run: Run, asgi: t.Any) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 10
+
+    @app.post("/")
+    async def index() -> str:
+        return request.get_data(as_text=True)
+
+    scope = asgi.http_scope(method="POST")
+    scope["http_version"] = "2"
+    assert run(asgi.request(app, scope, [b"x" * 6, b"x" * 6])).status == 413
+
+
+def test_disconnect_during_sync_stream_step_closes_the_generator(
+    app: Tumbler, run: Run, asgi: t.Any
+) -> None:
+    # The client leaves while a generator step runs in the thread pool: the response is
+    # closed once the step returns (closing an executing generator would fail).
+    events: list[str] = []
+    started = threading.Event()
+
+    @app.route("/")
+    def index() -> t.Any:
+        def gen() -> t.Iterator[str]:
+            try:
+                started.set()
+                time.sleep(0.2)
+                yield "a"
+                time.sleep(0.2)
+                yield "b"
+            finally:
+                events.append("closed")
+
+        return gen()
+
+    async def main() -> t.Any:
+        return await asyncio.wait_for(
+            asgi.request(app, asgi.http_scope(), disconnect_after_body=True), 5
+        )
+
+    result = run(main())
+    assert started.is_set()
+    assert result.status == 200
+    assert events == ["closed"]
+
+
+@pytest.mark.xfail(
+    sys.version_info < (3, 12),
+    strict=True,
+    reason="Python 3.11's inspect ignores asyncio's _is_coroutine marker: app.py must give"
+    " instances a function-like __call__ whose __code__ has CO_COROUTINE (hypercorn then"
+    " serves the app as WSGI unless told 'asgi:module:app')",
+)
+def test_inspect_sees_the_call_as_a_coroutine_function() -> None:
+    # hypercorn decides between ASGI and WSGI with inspect.iscoroutinefunction(app.__call__).
+    assert inspect.iscoroutinefunction(Tumbler(__name__).__call__)

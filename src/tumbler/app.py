@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import threading
+import types
 import typing as t
 import weakref
 from datetime import timedelta
@@ -45,6 +46,7 @@ from .json.provider import JSONProvider
 from .routing import BuildError
 from .routing import Map
 from .routing import MapAdapter
+from .routing import RequestRedirect
 from .routing import RoutingException
 from .routing import Rule
 from .scaffold import F
@@ -78,10 +80,18 @@ _sentinel: t.Any = object()
 _get_running_loop = asyncio._get_running_loop
 _iscoroutinefunction = inspect.iscoroutinefunction
 _isawaitable = inspect.isawaitable
+_CoroutineType = types.CoroutineType
+# View return types that are never awaitable: checked by identity before ``isawaitable``.
+_PLAIN_RETURN_TYPES = frozenset({str, bytes, dict, list, tuple})
 
 # Pipeline methods a subclass may override with Flask's sync signatures; when it does, the
 # pipeline calls the override instead of its internal async implementation.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+# Hook lookup order: (app, then blueprints outer to inner), (blueprints inner to outer, then app).
+_HookNames = tuple[tuple[str | None, ...], tuple[str | None, ...]]
+_APP_HOOK_NAMES: _HookNames = ((None,), (None,))
+_REQUEST_BLUEPRINTS = Request.blueprints
 
 _OVERRIDABLE = (
     "full_dispatch_request",
@@ -276,6 +286,8 @@ class Tumbler(Scaffold):
         self._security: SecurityPolicy = None  # type: ignore[assignment]
         #: Per endpoint: whether its view is a coroutine function (decides where ASGI runs it).
         self._view_is_async: dict[str, bool] = {}
+        #: Per endpoint: the blueprint names whose hooks apply, in both run orders.
+        self._hook_names_cache: dict[str, _HookNames] = {}
         self._serving_state = 0  # 0 = not started, 1 = starting, 2 = started
         self._serving_lock = threading.Lock()
         self._serving_event: asyncio.Event | None = None
@@ -814,6 +826,12 @@ class Tumbler(Scaffold):
 
         :raises TypeError: for ``None`` (the view forgot to return) or an unsupported type.
         """
+        response_class = self.response_class
+        rv_type = type(rv)
+        if rv_type is str:
+            return response_class(rv)
+        if rv_type is response_class:
+            return rv
         status = headers = None
         if isinstance(rv, tuple):
             len_rv = len(rv)
@@ -837,7 +855,6 @@ class Tumbler(Scaffold):
                 f"The view function for {endpoint!r} did not return a valid response. The"
                 " function either returned None or ended without a return statement."
             )
-        response_class = self.response_class
         if not isinstance(rv, response_class):
             if isinstance(rv, (str, bytes, bytearray)) or _is_iterator(rv):
                 rv = response_class(rv, status=status, headers=headers)
@@ -986,6 +1003,8 @@ class Tumbler(Scaffold):
             self._security.apply_response_headers(request, response)
             return response
         finally:
+            if error is not None and self.should_ignore_error(error):
+                error = None
             if ctx._tokens:
                 if preserve is not None:
                     implicit = ctx._implicit_app_ctxs[-1]
@@ -993,6 +1012,8 @@ class Tumbler(Scaffold):
                         preserve(implicit)
                     preserve(ctx)
                 await ctx._apop(error)
+            # The exception's traceback holds this frame: break the cycle once it is reported.
+            error = None
 
     async def _full_dispatch(self, ctx: RequestContext) -> Response:
         ov = self._overrides
@@ -1024,18 +1045,43 @@ class Tumbler(Scaffold):
                 rv = await _maybe_await(self.handle_user_exception(e))
             else:
                 rv = await self._handle_user_exception(ctx, e)
+            if rv is e:
+                # The exception is now the response value; its traceback holds this frame,
+                # whose ``rv`` holds it: drop the traceback so the request leaves no cycle.
+                e.__traceback__ = None
         if "finalize_request" in ov:
             return await _maybe_await(self.finalize_request(rv))
         return await self._finalize(ctx, rv)
 
+    def _hook_names(self, req: Request) -> _HookNames:
+        # Blueprint names follow from the endpoint alone, so they are worked out once per
+        # endpoint; the hook dicts themselves are still read per request, as in Flask.
+        rule = req.url_rule
+        plain = type(req).blueprints is _REQUEST_BLUEPRINTS
+        if rule is None and plain:
+            return _APP_HOOK_NAMES
+        if plain:
+            names = self._hook_names_cache.get(rule.endpoint)  # type: ignore[union-attr]
+            if names is not None:
+                return names
+        bps = req.blueprints
+        names = ((None, *reversed(bps)), (*bps, None)) if bps else _APP_HOOK_NAMES
+        if plain:
+            self._hook_names_cache[rule.endpoint] = names  # type: ignore[union-attr]
+        return names
+
     async def _preprocess(self, ctx: RequestContext) -> t.Any:
         req = ctx.request
-        bps = req.blueprints
-        names: tuple[str | None, ...] = (None, *reversed(bps)) if bps else (None,)
+        names = self._hook_names(req)[0]
         preprocessors = self.url_value_preprocessors
         before = self.before_request_funcs
-        if ctx._body is not None and any(before.get(n) or preprocessors.get(n) for n in names):
-            await ctx._body.buffer()
+        body = ctx._body
+        if (
+            body is not None
+            and not body.complete
+            and any(before.get(n) or preprocessors.get(n) for n in names)
+        ):
+            await body.buffer()
         for name in names:
             funcs = preprocessors.get(name)
             if funcs:
@@ -1066,20 +1112,38 @@ class Tumbler(Scaffold):
         if body is not None:
             # On the event loop (ASGI): the body must be in memory before code reads it there.
             await body.buffer()
-            is_async = self._view_is_async.get(endpoint)
-            if is_async is None:
-                is_async = self._view_is_async[endpoint] = _iscoroutinefunction(view)
-            if is_async:
-                # Only an awaiting view can be stopped when the client goes away.
-                body.watch()
+        is_async = self._view_is_async.get(endpoint)
+        if is_async is None:
+            is_async = self._view_is_async[endpoint] = _iscoroutinefunction(view)
         rv = view(**kwargs)
-        if _isawaitable(rv):
-            rv = await _await(rv)
-        return rv
+        if is_async:
+            if body is not None and type(rv) is _CoroutineType:
+                # Only an awaiting view can be stopped when the client goes away, so the
+                # disconnect watcher starts when the view first suspends, not per request.
+                return await body.watched(rv)
+            return await _await(rv)
+        if type(rv) in _PLAIN_RETURN_TYPES or not _isawaitable(rv):
+            return rv
+        return await _await(rv)
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
-        """Raise the routing exception recorded for ``request`` (404, 405, 308 redirect...)."""
-        raise request.routing_exception  # type: ignore[misc]
+        """Raise the routing exception recorded for ``request`` (404, 405, 308 redirect...).
+
+        In debug mode, a redirect with a code other than 307/308 of a request that may carry a
+        body raises :class:`~tumbler.debughelpers.FormDataRoutingRedirect` instead, because
+        browsers would repeat it as a GET and drop the form data.
+        """
+        exc = request.routing_exception
+        if (
+            not self.debug
+            or not isinstance(exc, RequestRedirect)
+            or exc.code in (307, 308)
+            or request.method in ("GET", "HEAD", "OPTIONS")
+        ):
+            raise exc  # type: ignore[misc]
+        from .debughelpers import FormDataRoutingRedirect
+
+        raise FormDataRoutingRedirect(request)
 
     async def _handle_user_exception(self, ctx: RequestContext, e: Exception) -> t.Any:
         if isinstance(e, BadRequestKeyError) and (
@@ -1108,6 +1172,14 @@ class Tumbler(Scaffold):
         if ctx._body is not None:
             await ctx._body.buffer()
         return await _call(handler, e)
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Return whether ``error`` is hidden from the teardown functions (they get ``None``).
+
+        Called only when a request ended with an exception. Returns False; override it to keep
+        expected errors out of teardown.
+        """
+        return False
 
     def trap_http_exception(self, e: Exception) -> bool:
         """Return whether the HTTP exception ``e`` should propagate like any other exception.
@@ -1206,7 +1278,7 @@ class Tumbler(Scaffold):
         for func in ctx._after_request_functions:
             response = await _call(func, response)
         after = self.after_request_funcs
-        for name in (*ctx.request.blueprints, None):
+        for name in self._hook_names(ctx.request)[1]:
             funcs = after.get(name)
             if funcs:
                 for func in reversed(funcs):
@@ -1225,7 +1297,7 @@ class Tumbler(Scaffold):
     async def _teardown_request(self, exc: BaseException | None) -> None:
         ctx = _cv_context.get()
         funcs_by_name = self.teardown_request_funcs
-        for name in (*ctx.request.blueprints, None):
+        for name in self._hook_names(ctx.request)[1]:
             funcs = funcs_by_name.get(name)
             if funcs:
                 for func in reversed(funcs):

@@ -13,9 +13,11 @@ import asyncio
 import contextvars
 import inspect
 import typing as t
+from urllib.parse import unquote_to_bytes
 
 from .ctx import RequestContext
 from .datastructures import Headers
+from .exceptions import BadRequest
 from .exceptions import ClientDisconnected
 from .exceptions import HTTPException
 from .exceptions import RequestEntityTooLarge
@@ -30,6 +32,7 @@ Scope = dict[str, t.Any]
 Message = dict[str, t.Any]
 Receive = t.Callable[[], t.Awaitable[Message]]
 Send = t.Callable[[Message], t.Awaitable[None]]
+T = t.TypeVar("T")
 
 
 class RequestBody:
@@ -180,11 +183,57 @@ class RequestBody:
             if self._task is not None:
                 self._task.cancel()
 
+    def watched(self, coro: t.Coroutine[t.Any, t.Any, T]) -> t.Awaitable[T]:
+        """Return an awaitable running ``coro`` that calls :meth:`watch` once it suspends.
+
+        A coroutine that finishes without waiting on anything cannot be cancelled anyway, so it
+        costs no watcher task.
+        """
+        return _WatchOnSuspend(coro, self)
+
     def stop_watching(self) -> None:
-        """Stop the disconnect watcher."""
+        """Stop the disconnect watcher and drop the references to it and to the request task."""
         watcher = self._watcher
-        if watcher is not None and not watcher.done():
-            watcher.cancel()
+        if watcher is not None:
+            self._watcher = None
+            self._task = None
+            if not watcher.done():
+                watcher.cancel()
+
+
+class _WatchOnSuspend(t.Generic[T]):
+    """Awaitable driving a coroutine; starts its body's disconnect watcher on the first suspend."""
+
+    __slots__ = ("_body", "_coro")
+
+    def __init__(self, coro: t.Coroutine[t.Any, t.Any, T], body: RequestBody) -> None:
+        self._coro = coro
+        self._body = body
+
+    def __await__(self) -> t.Generator[t.Any, t.Any, T]:
+        coro = self._coro
+        try:
+            pending = coro.send(None)
+        except StopIteration as stop:
+            return t.cast(T, stop.value)
+        self._body.watch()
+        # The rest is what ``yield from`` does, written out because the first step is done.
+        while True:
+            try:
+                value = yield pending
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    pending = coro.throw(exc)
+                except StopIteration as stop:
+                    return t.cast(T, stop.value)
+            else:
+                try:
+                    pending = coro.send(value)
+                except StopIteration as stop:
+                    return t.cast(T, stop.value)
 
 
 def _environ_for(scope: Scope, root_path: str, path: str) -> dict[str, t.Any]:
@@ -205,6 +254,19 @@ def _environ_for(scope: Scope, root_path: str, path: str) -> dict[str, t.Any]:
     }
 
 
+def _check_raw_path(scope: Scope) -> None:
+    # Servers (uvicorn, hypercorn, granian) decode the path with errors="replace", so %FF
+    # arrives as U+FFFD and would reach routing as a valid path. Only ``raw_path`` tells an
+    # invalid byte from a real, percent-encoded U+FFFD.
+    raw = scope.get("raw_path")
+    if not isinstance(raw, bytes):
+        return
+    try:
+        unquote_to_bytes(raw.partition(b"?")[0]).decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The request URL is not valid UTF-8.") from None
+
+
 def request_from_scope(
     scope: Scope, request_class: type[Request], body: RequestBody | None
 ) -> Request:
@@ -212,9 +274,13 @@ def request_from_scope(
 
     ``path`` has ``root_path`` removed when it starts with it. Headers come from the raw byte
     pairs (decoded as latin-1).
+
+    :raises BadRequest: when the path (``raw_path``, as the client sent it) is not valid UTF-8.
     """
     root_path: str = scope.get("root_path", "") or ""
     path: str = scope["path"]
+    if "\ufffd" in path:
+        _check_raw_path(scope)
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :]
     server = scope.get("server")
@@ -282,7 +348,16 @@ async def _send_sync_stream(app: Tumbler, response: Response, send: Send) -> Non
 
     while True:
         # Each step may block (a generator doing I/O), so it runs in the thread pool.
-        chunk = await loop.run_in_executor(None, step)
+        pending = loop.run_in_executor(None, step)
+        try:
+            # Shielded: cancelling the task must not mark the step done while it still runs.
+            chunk = await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            # The client went away mid-step. The step goes on in its thread, and a generator
+            # that is executing cannot be closed: let it reach its next yield first, so that
+            # closing the response runs the generator's cleanup instead of failing.
+            await asyncio.wait((pending,))
+            raise
         if chunk is None:
             return
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -294,7 +369,9 @@ def _has_body(scope: Scope) -> bool:
             return value.strip() not in (b"0", b"")
         if key == b"transfer-encoding":
             return True
-    return False
+    # HTTP/1 announces every body with one of those headers; HTTP/2 and HTTP/3 frame bodies
+    # themselves and may send one without Content-Length, so only receiving tells.
+    return scope.get("http_version", "1.1") not in ("1.1", "1.0")
 
 
 def _view_is_async(app: Tumbler, request: Request) -> bool:
@@ -356,6 +433,8 @@ async def _http(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> Non
         raise
     finally:
         body.stop_watching()
+        # The request holds the body as its stream: break the cycle now that both are done.
+        body.request = None
 
 
 async def _lifespan(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> None:

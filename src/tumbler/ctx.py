@@ -93,7 +93,7 @@ class AppContext:
     :param app: the application.
     """
 
-    __slots__ = ("_holds", "_tokens", "app", "app_ctx", "g", "url_adapter")
+    __slots__ = ("_holds", "_tokens", "_url_adapter", "app", "g")
 
     #: Application contexts carry no request; the proxies rely on this being ``None``.
     request: None = None
@@ -101,11 +101,33 @@ class AppContext:
 
     def __init__(self, app: Tumbler) -> None:
         self.app = app
-        self.app_ctx = self
-        self.url_adapter: MapAdapter | None = app.create_url_adapter(None)
+        self._url_adapter: MapAdapter | None = _sentinel
         self.g = app.app_ctx_globals_class()
         self._tokens: list[t.Any] = []
         self._holds = 0
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The adapter for building URLs outside a request (needs ``SERVER_NAME``), else ``None``.
+
+        Created on first use: the application context every request brings along rarely builds
+        a URL itself (the request context's adapter does that during the request).
+        """
+        adapter = self._url_adapter
+        if adapter is _sentinel:
+            adapter = self._url_adapter = self.app.create_url_adapter(None)
+        return adapter
+
+    @url_adapter.setter
+    def url_adapter(self, value: MapAdapter | None) -> None:
+        self._url_adapter = value
+
+    @property
+    def app_ctx(self) -> AppContext:
+        """This context itself (a request context's ``app_ctx`` is the one it belongs to)."""
+        # A property rather than ``self.app_ctx = self``: that reference cycle would leave every
+        # request's application context to the cyclic garbage collector.
+        return self
 
     @property
     def has_request(self) -> bool:
@@ -235,7 +257,8 @@ class RequestContext:
             self.url_adapter = app.create_url_adapter(request)
         except Exception as e:
             # A bad Host (untrusted, malformed) must become a 4xx at dispatch, not a crash here.
-            request.routing_exception = e
+            # Without its traceback, whose frames would hold this context in a cycle.
+            request.routing_exception = e.with_traceback(None)
         self.flashes: list[tuple[str, str]] | None = None
         self._session = session
         self._after_request_functions: list[t.Callable[[Response], t.Any]] = []
@@ -284,7 +307,9 @@ class RequestContext:
         try:
             rule, view_args = adapter.match(return_rule=True, websocket=self.websocket is not None)
         except HTTPException as e:
-            req.routing_exception = e
+            # Stored without its traceback: the frames would reference the request (a cycle),
+            # and the exception is raised again from _dispatch, which records a fresh one.
+            req.routing_exception = e.with_traceback(None)
         else:
             req.url_rule = rule
             req.view_args = view_args

@@ -215,6 +215,44 @@ class ContextProxy:
             return ContextProxy
 
 
+class _ContextVarView:
+    """A read-only stand-in for Flask's private ``_cv_app`` / ``_cv_request`` ContextVars.
+
+    Tumbler keeps one ContextVar for both contexts (see :data:`_cv_context`); code written for
+    Flask that reads ``_cv_app.get(None)`` or ``_cv_request.get()`` gets the active application
+    or request context. Push contexts with ``with app.app_context():`` rather than ``set``.
+    """
+
+    __slots__ = ("_resolve", "name")
+
+    def __init__(self, name: str, resolve: t.Callable[[t.Any], t.Any]) -> None:
+        self.name = name
+        self._resolve = resolve
+
+    def get(self, *default: t.Any) -> t.Any:
+        """Return the active context, else ``default`` if given.
+
+        :raises LookupError: no such context is active and no default was given.
+        """
+        ctx = _cv_get(None)
+        value = None if ctx is None else self._resolve(ctx)
+        if value is None:
+            if default:
+                return default[0]
+            raise LookupError(self)
+        return value
+
+    def __repr__(self) -> str:
+        return f"<ContextVar view {self.name!r}>"
+
+
+#: The active :class:`~tumbler.ctx.AppContext` (Flask's ``_cv_app``), read-only.
+_cv_app = _ContextVarView("tumbler.app_ctx", lambda ctx: ctx.app_ctx)
+#: The active :class:`~tumbler.ctx.RequestContext` (Flask's ``_cv_request``), read-only.
+_cv_request = _ContextVarView(
+    "tumbler.request_ctx", lambda ctx: ctx if ctx.request is not None else None
+)
+
 current_app: Tumbler = t.cast("Tumbler", ContextProxy(_find_app, "current_app"))
 g: _AppCtxGlobals = t.cast("_AppCtxGlobals", ContextProxy(_find_g, "g"))
 request: Request = t.cast("Request", ContextProxy(_find_request, "request"))

@@ -13,6 +13,7 @@ import typing as t
 from functools import update_wrapper
 
 from .globals import _cv_context
+from .templating import get_template_attribute as get_template_attribute
 
 if t.TYPE_CHECKING:
     from .wrappers import Response
@@ -402,6 +403,7 @@ __all__ = [
     "get_flashed_messages",
     "get_load_dotenv",
     "get_root_path",
+    "get_template_attribute",
     "make_response",
     "redirect",
     "send_file",

@@ -90,6 +90,7 @@ _PATH_SAFE = "/:@!$&'()*+,;=%~-._"
 _QUERY_SAFE = _PATH_SAFE + "?"
 _DEFAULT_CLIENT_PORT = 49152
 _T = t.TypeVar("_T")
+_Req = t.TypeVar("_Req", bound=Request)
 
 
 class ClientRedirectError(Exception):
@@ -526,11 +527,21 @@ class EnvironBuilder:
         scope = environ_to_scope(environ)
         return scope, _read_body(environ)
 
-    def get_request(self) -> Request:
-        """Return a Request for this environ, of the app's ``request_class`` when it has one."""
+    @t.overload
+    def get_request(self) -> Request: ...
+
+    @t.overload
+    def get_request(self, cls: type[_Req]) -> _Req: ...
+
+    def get_request(self, cls: type[Request] | None = None) -> Request:
+        """Return a request for this environ.
+
+        :param cls: the request class; defaults to the app's ``request_class`` when it has one,
+            else :class:`~tumbler.wrappers.Request`.
+        """
         from tumbler.wsgi import request_from_environ
 
-        request_class = getattr(self.app, "request_class", Request)
+        request_class = cls if cls is not None else getattr(self.app, "request_class", Request)
         return request_from_environ(self.get_environ(), request_class)
 
     def close(self) -> None:

@@ -165,18 +165,25 @@ class MapAdapter:
                             values = dict(candidate.defaults)
                         break
         if rule is None:
+            # The HTTP error is raised after the except clause, so it carries no __context__:
+            # the internal exception's traceback would hold this frame in a reference cycle.
+            error: HTTPException | None = None
             try:
                 rule, values = matcher.match(domain, path, method, websocket)
             except RequestPath as e:
-                raise RequestRedirect(
+                error = RequestRedirect(
                     self.make_redirect_url(quote(e.path_info, safe=_PATH_SAFE), query_args)
-                ) from None
+                )
             except NoMatch as e:
                 if e.have_match_for:
-                    raise MethodNotAllowed(valid_methods=sorted(e.have_match_for)) from None
-                if e.websocket_mismatch:
-                    raise WebsocketMismatch() from None
-                raise NotFound() from None
+                    error = MethodNotAllowed(valid_methods=sorted(e.have_match_for))
+                elif e.websocket_mismatch:
+                    error = WebsocketMismatch()
+                else:
+                    error = NotFound()
+            if error is not None:
+                raise error
+            assert rule is not None
         if rule._post_match:
             self._redirect_after_match(rule, values, method, query_args)
         if return_rule:

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
 __all__ = ["Request", "UserAgent"]
 
 _T = TypeVar("_T")
+_R = TypeVar("_R", bound="Request")
 
 
 class SupportsRead(Protocol):
@@ -296,6 +297,18 @@ def _default_json_module() -> Any:
     return json
 
 
+def _explain_missing_files_in_debug(request: Request) -> None:
+    # Flask's debug aid: in debug mode, reading a file from a form sent without
+    # enctype="multipart/form-data" explains the mistake instead of answering 400.
+    from tumbler.globals import _cv_context  # the wrappers stay importable without the app
+
+    ctx = _cv_context.get(None)
+    if ctx is not None and ctx.app.debug:
+        from tumbler.debughelpers import attach_enctype_error_multidict
+
+        attach_enctype_error_multidict(request)
+
+
 class Request:
     """One HTTP request, independent of WSGI and ASGI.
 
@@ -362,6 +375,9 @@ class Request:
     #: Host names the ``Host`` header must match (``.example.com`` matches subdomains);
     #: ``None`` accepts any. Set on a subclass or per request; a mismatch is a 400.
     trusted_hosts: list[str] | None = None
+    #: When true, reading the body (``stream``, ``data``, ``form``, ``json``...) raises
+    #: ``RuntimeError``: for middleware that inspects a request it must not consume.
+    shallow: bool = False
 
     def __init__(
         self,
@@ -427,6 +443,47 @@ class Request:
         if files is not None:
             for _key, value in files.items(multi=True):
                 value.close()
+
+    @classmethod
+    def from_values(cls: type[_R], *args: Any, **kwargs: Any) -> _R:
+        """Build a request from the arguments of :class:`tumbler.test.EnvironBuilder`
+        (``path``, ``base_url``, ``query_string``, ``method``, ``headers``, ``data``, ``json``...),
+        for tests and scripts: ``Request.from_values("/search", query_string={"q": "x"})``.
+        """
+        from tumbler.test import EnvironBuilder
+
+        builder = EnvironBuilder(*args, **kwargs)
+        try:
+            return builder.get_request(cls)
+        finally:
+            builder.close()
+
+    @classmethod
+    def application(cls, f: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorate ``f(request)`` returning a response into a WSGI application.
+
+        ``f`` may also be a method: ``f(self, request)``. An :class:`HTTPException` it raises
+        becomes its error response; the request is closed when the response is returned.
+        """
+        from functools import update_wrapper
+
+        from tumbler.exceptions import HTTPException
+        from tumbler.wsgi import request_from_environ
+
+        def application(*args: Any) -> Any:
+            environ, start_response = args[-2], args[-1]
+            try:
+                request = request_from_environ(environ, cls)
+            except HTTPException as e:
+                return e.get_response(environ)(environ, start_response)
+            with request:
+                try:
+                    response = f(*args[:-2], request)
+                except HTTPException as e:
+                    response = e.get_response(environ)
+                return response(environ, start_response)
+
+        return update_wrapper(application, f)
 
     # --- URL -------------------------------------------------------------------------
 
@@ -726,6 +783,10 @@ class Request:
         """
         rv: IO[bytes] | None = self._stream
         if rv is None:
+            if self.shallow:
+                raise RuntimeError(
+                    "This request is shallow ('shallow=True'): reading its body is disabled."
+                )
             raw = self._input_stream
             length = self.content_length
             limit = self.max_content_length
@@ -774,6 +835,8 @@ class Request:
             files = self.parameter_storage_class()
         self._files = files
         self._form = form
+        if not files and self.mimetype != "multipart/form-data":
+            _explain_missing_files_in_debug(self)
 
     @property
     def form(self) -> MultiDict[str, str]:

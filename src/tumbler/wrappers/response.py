@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
 from typing import TypeVar
+from typing import cast
 from typing import overload
 
 from tumbler.datastructures import CallbackDict
@@ -147,6 +148,14 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
 
 # Status lines of the known codes, built once: setting a status is on every response's path.
 _STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
+
+
+@lru_cache(maxsize=64)
+def _content_type_header(mimetype: str) -> tuple[str, str]:
+    # The Content-Type pair for a mimetype, checked as any header value is.
+    headers = Headers()
+    headers["Content-Type"] = get_content_type(mimetype)
+    return headers._list[0]
 
 
 def _clean_status(value: str | int | HTTPStatus) -> tuple[str, int]:
@@ -281,6 +290,87 @@ def _dump_date(value: datetime | float | str) -> str:
     return value if isinstance(value, str) else http_date(value)
 
 
+class _MaxCookieSize:
+    """``Response.max_cookie_size``: the app's ``MAX_COOKIE_SIZE`` when an app is active."""
+
+    default = 4093
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> int:
+        if obj is None:
+            return self.default
+        from ..globals import _cv_context  # the wrappers stay importable without the app layer
+
+        ctx = _cv_context.get(None)
+        if ctx is None:
+            return self.default
+        return int(ctx.app.config["MAX_COOKIE_SIZE"])
+
+
+class ResponseStream:
+    """The file-like :attr:`Response.stream`: writing appends to the (buffered) body.
+
+    :param response: the response written to.
+    """
+
+    mode = "wb+"
+    encoding = "utf-8"
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+        self.closed = False
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+
+    def write(self, value: bytes | str) -> int:
+        """Append ``value`` (str is UTF-8 encoded) to the body; return its length in bytes.
+
+        :raise ValueError: the stream was closed.
+        """
+        self._check_open()
+        data = _to_bytes(value)
+        response = self.response
+        response._ensure_sequence()
+        body = response.response
+        if not isinstance(body, list):
+            # A tuple body (the only other sequence) becomes a list that can grow.
+            body = response.response = list(cast(tuple[bytes | str, ...], body))
+        body.append(data)
+        response.headers.pop("Content-Length", None)
+        return len(data)
+
+    def writelines(self, lines: Iterable[bytes | str]) -> None:
+        """Write each item of ``lines``."""
+        for line in lines:
+            self.write(line)
+
+    def close(self) -> None:
+        """Refuse further writes."""
+        self.closed = True
+
+    def flush(self) -> None:
+        """Nothing to flush; the body is in memory.
+
+        :raise ValueError: the stream was closed.
+        """
+        self._check_open()
+
+    def isatty(self) -> bool:
+        """Always False.
+
+        :raise ValueError: the stream was closed.
+        """
+        self._check_open()
+        return False
+
+    def tell(self) -> int:
+        """The body length so far, in bytes."""
+        self.response._ensure_sequence()
+        body = cast(list[bytes | str], self.response.response)
+        return sum(len(_to_bytes(chunk)) for chunk in body)
+
+
 class Response:
     """An HTTP response: status, headers and body.
 
@@ -311,8 +401,9 @@ class Response:
 
     default_status = 200
     default_mimetype: str | None = "text/html"
-    #: The largest ``Set-Cookie`` header :meth:`set_cookie` makes without a warning.
-    max_cookie_size = 4093
+    #: The largest ``Set-Cookie`` header :meth:`set_cookie` makes without a warning: the app's
+    #: ``MAX_COOKIE_SIZE`` inside an app context, else 4093 (assign an int on a subclass to fix it).
+    max_cookie_size: int = _MaxCookieSize()  # type: ignore[assignment]
     #: Werkzeug used to make relative ``Location`` headers absolute; modern clients
     #: resolve them, so this stays off (as in Flask).
     autocorrect_location_header = False
@@ -332,19 +423,30 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        if isinstance(headers, Headers):
-            self.headers = headers
-        elif not headers:
-            self.headers = Headers()
-        else:
-            self.headers = Headers(headers)
-        if content_type is None:
-            if mimetype is None and "Content-Type" not in self.headers:
+        fast = headers is None and content_type is None
+        if fast:
+            # The common case, a view returning a body: the only headers are the framework's
+            # own, validated once per mimetype, so they go straight into the pair lists.
+            self.headers = hdrs = Headers()
+            if mimetype is None:
                 mimetype = self.default_mimetype
             if mimetype is not None:
-                content_type = get_content_type(mimetype)
-        if content_type is not None:
-            self.headers["Content-Type"] = content_type
+                hdrs._list.append(_content_type_header(mimetype))
+                hdrs._lower.append("content-type")
+        else:
+            if isinstance(headers, Headers):
+                self.headers = headers
+            elif not headers:
+                self.headers = Headers()
+            else:
+                self.headers = Headers(headers)
+            if content_type is None:
+                if mimetype is None and "Content-Type" not in self.headers:
+                    mimetype = self.default_mimetype
+                if mimetype is not None:
+                    content_type = get_content_type(mimetype)
+            if content_type is not None:
+                self.headers["Content-Type"] = content_type
         self._status = ""
         self._status_code = 0
         self.status = self.default_status if status is None else status
@@ -356,6 +458,13 @@ class Response:
         self.response: BodyIterable
         if response is None:
             self.response = []
+        elif type(response) is str and fast and type(self).set_data is _base_set_data:
+            # set_data without the validating header path: no Content-Length exists yet.
+            data = response.encode()
+            self.response = [data]
+            if self.automatically_set_content_length:
+                self.headers._list.append(("Content-Length", str(len(data))))
+                self.headers._lower.append("content-length")
         elif isinstance(response, str | bytes | bytearray):
             self.set_data(response)
         else:
@@ -666,6 +775,63 @@ class Response:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def stream(self) -> ResponseStream:
+        """A write-only file object appending to the body: ``response.stream.write(b"...")``."""
+        rv: ResponseStream | None = self.__dict__.get("_response_stream")
+        if rv is None:
+            rv = self.__dict__["_response_stream"] = ResponseStream(self)
+        return rv
+
+    # --- WSGI ------------------------------------------------------------------------
+
+    def get_wsgi_headers(self, environ: Mapping[str, Any]) -> Headers:
+        """Return a copy of the headers as they are sent: the framing headers fixed for the
+        status (no ``Content-Length`` on 1xx and 204, one added to a buffered body).
+
+        :param environ: the WSGI environ of the request being answered.
+        """
+        headers = self.headers
+        self.headers = headers.copy()
+        try:
+            self.finalize_headers()
+            return self.headers
+        finally:
+            self.headers = headers
+
+    def get_app_iter(self, environ: Mapping[str, Any]) -> Iterable[bytes]:
+        """Return the WSGI body iterable for ``environ``'s request: empty for ``HEAD`` and for
+        1xx, 204 and 304 answers; closing it closes this response.
+
+        :param environ: the WSGI environ of the request being answered.
+        """
+        from tumbler.wsgi import wsgi_body
+
+        return wsgi_body(self, environ.get("REQUEST_METHOD") or "GET")
+
+    def get_wsgi_response(
+        self, environ: Mapping[str, Any]
+    ) -> tuple[Iterable[bytes], str, list[tuple[str, str]]]:
+        """Return ``(app_iter, status, headers)`` to answer ``environ``'s request over WSGI.
+
+        :param environ: the WSGI environ of the request being answered.
+        """
+        headers = self.get_wsgi_headers(environ)
+        return self.get_app_iter(environ), self.status, headers.to_wsgi_list()
+
+    def __call__(
+        self, environ: Mapping[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """Answer a WSGI request with this response: a response is a WSGI application.
+
+        :param environ: the WSGI environ.
+        :param start_response: the WSGI ``start_response`` callable.
+        :return: the body iterable.
+        """
+        app_iter, status, headers = self.get_wsgi_response(environ)
+        start_response(status, headers)
+        return app_iter
 
     # --- JSON ------------------------------------------------------------------------
 
@@ -1246,6 +1412,10 @@ class Response:
             yield f"--{boundary}--\r\n".encode("ascii")
 
         return generate()
+
+
+# __init__ inlines set_data for a str body unless a subclass overrides set_data.
+_base_set_data = Response.set_data
 
 
 def _resolve_ranges(ranges: list[tuple[int, int | None]], length: int) -> list[tuple[int, int]]:
