@@ -321,7 +321,7 @@ def test_lifespan_startup_failure_is_reported(app: Tumbler, run: Run) -> None:
 
 def test_startup_runs_lazily_without_lifespan(app: Tumbler, run: Run, asgi: t.Any) -> None:
     events: list[str] = []
-    app.before_serving(lambda: events.append("start"))  # type: ignore[arg-type,func-returns-value]
+    app.before_serving(lambda: events.append("start"))
     app.add_url_rule("/", "i", lambda: "x")
     run(asgi.request(app, asgi.http_scope()))
     run(asgi.request(app, asgi.http_scope()))

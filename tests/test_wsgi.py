@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import multiprocessing
 import threading
 import typing as t
 
@@ -289,5 +290,59 @@ def test_websocket_route_over_wsgi_is_400(app: Tumbler) -> None:
 def test_preserve_context_hook_receives_contexts(app: Tumbler) -> None:
     kept: list[t.Any] = []
     app.add_url_rule("/", "i", lambda: "x")
-    call(app, make_environ(**{"tumbler.preserve_context": kept.append}))
+    hook: dict[str, t.Any] = {"tumbler.preserve_context": kept.append}
+    call(app, make_environ(**hook))
     assert [type(c).__name__ for c in kept] == ["AppContext", "RequestContext"]
+
+
+class _ResetInput(io.RawIOBase):
+    """A ``wsgi.input`` whose client resets the connection after ``good`` bytes."""
+
+    def __init__(self, good: bytes) -> None:
+        self._good = good
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._good:
+            data, self._good = self._good[: max(size, 0) or None], b""
+            return data
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+
+def test_client_reset_while_reading_the_body_is_400(app: Tumbler) -> None:
+    @app.post("/")
+    def index() -> str:
+        return str(len(request.get_data()))
+
+    environ = make_environ(
+        "/",
+        "POST",
+        CONTENT_LENGTH="100",
+        CONTENT_TYPE="application/octet-stream",
+        **{"wsgi.input": _ResetInput(b"x" * 10)},
+    )
+    status, _, _ = call(app, environ)
+    assert status.startswith("400")
+
+
+def test_after_serving_runs_when_a_forked_worker_process_ends(
+    app: Tumbler, tmp_path: t.Any
+) -> None:
+    marker = tmp_path / "marker"
+
+    @app.after_serving
+    def done() -> None:
+        marker.write_text("shutdown")
+
+    app.add_url_rule("/", "i", lambda: "x")
+
+    def worker() -> None:
+        call(app, make_environ("/"))
+
+    process = multiprocessing.get_context("fork").Process(target=worker)
+    process.start()
+    process.join(10)
+    assert process.exitcode == 0
+    assert marker.exists()

@@ -8,7 +8,6 @@ front end runs it on the server's loop, sending sync views to a thread pool.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import logging
@@ -23,7 +22,6 @@ from functools import cached_property
 from types import TracebackType
 from urllib.parse import quote as _url_quote
 
-from . import asgi as _asgi
 from . import wsgi as _wsgi
 from .config import Config
 from .ctx import AppContext
@@ -69,6 +67,8 @@ from .wsgi import NEED_LOOP
 from .wsgi import run_sync
 
 if t.TYPE_CHECKING:
+    import asyncio
+
     from jinja2 import BaseLoader
 
     from .blueprints import Blueprint
@@ -77,7 +77,28 @@ if t.TYPE_CHECKING:
     from .testing import TumblerCliRunner
 
 _sentinel: t.Any = object()
-_get_running_loop = asyncio._get_running_loop
+
+
+def _get_running_loop() -> t.Any:
+    # asyncio is imported only once something needs it (it is a fifth of ``import tumbler``);
+    # until it is, no event loop can be running.
+    aio = sys.modules.get("asyncio")
+    return None if aio is None else aio._get_running_loop()
+
+
+def _mark_call_as_coroutine_function() -> None:
+    # Python 3.11 servers test asyncio.iscoroutinefunction(app.__call__), which looks for
+    # asyncio's marker; every ASGI server imports asyncio before it loads the app. Without the
+    # marker a server falls back to ASGI 2, which __call__ serves as well.
+    global _call_marked
+    coroutines = sys.modules.get("asyncio.coroutines")
+    if coroutines is not None:
+        Tumbler.__call__._is_coroutine = coroutines._is_coroutine  # type: ignore[attr-defined]
+        _call_marked = True
+
+
+_call_marked = hasattr(inspect, "markcoroutinefunction")
+_asgi_serve: t.Any = None
 _iscoroutinefunction = inspect.iscoroutinefunction
 _isawaitable = inspect.isawaitable
 _CoroutineType = types.CoroutineType
@@ -247,6 +268,8 @@ class Tumbler(Scaffold):
             template_folder=template_folder,
             root_path=root_path,
         )
+        if not _call_marked:
+            _mark_call_as_coroutine_function()
         if instance_path is None:
             instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):
@@ -322,8 +345,6 @@ class Tumbler(Scaffold):
     # method that returns a coroutine when called with three arguments is that in effect.
     if hasattr(inspect, "markcoroutinefunction"):  # Python 3.12+
         inspect.markcoroutinefunction(__call__)
-    else:
-        __call__._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
 
     def wsgi_app(
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
@@ -340,7 +361,14 @@ class Tumbler(Scaffold):
     ) -> None:
         """The ASGI application (http, websocket and lifespan scopes). Wrap it to add ASGI
         middleware: ``app.asgi_app = Middleware(app.asgi_app)``."""
-        await _asgi.asgi_app(self, scope, receive, send)
+        global _asgi_serve
+        serve = _asgi_serve
+        if serve is None:
+            # Imported on first use: WSGI deployments never load asyncio.
+            from .asgi import asgi_app as serve
+
+            _asgi_serve = serve
+        await serve(self, scope, receive, send)
 
     # -- properties ------------------------------------------------------------------------
 
@@ -1376,6 +1404,8 @@ class Tumbler(Scaffold):
                 await self._serving_event.wait()
             return
         self._serving_state = 1
+        import asyncio
+
         self._serving_event = asyncio.Event()
         try:
             with self.app_context():
@@ -1404,8 +1434,12 @@ class Tumbler(Scaffold):
             run_sync(self.startup())
             if self.after_serving_funcs:
                 import atexit
+                import multiprocessing.util
 
                 atexit.register(self.shutdown)
+                # Workers forked by some servers (granian) end with os._exit, skipping atexit;
+                # multiprocessing's finalizers still run. shutdown() runs its hooks once.
+                multiprocessing.util.Finalize(self, self.shutdown, exitpriority=0)
 
     def shutdown(self) -> None:
         """Run the :meth:`after_serving` functions (once, if serving started); for WSGI servers."""

@@ -300,11 +300,29 @@ def request_from_scope(
     )
 
 
+# Lower-cased, encoded response header names: an app sends the same few names on every
+# response (most of them the security headers), so each is encoded once. Bounded in case an
+# app makes names up per request.
+_ENCODED_NAMES: dict[str, bytes] = {}
+_ENCODED_NAMES_MAX = 512
+
+
+def _encode_name(key: str) -> bytes:
+    name = key.lower().encode("latin-1")
+    if len(_ENCODED_NAMES) < _ENCODED_NAMES_MAX:
+        _ENCODED_NAMES[key] = name
+    return name
+
+
 def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    return [
-        (key.lower().encode("latin-1"), value.encode("latin-1"))
-        for key, value in response.headers.to_wsgi_list()
-    ]
+    names = _ENCODED_NAMES
+    raw = []
+    for key, value in response.headers.to_wsgi_list():
+        name = names.get(key)
+        if name is None:
+            name = _encode_name(key)
+        raw.append((name, value.encode("latin-1")))
+    return raw
 
 
 async def _send_response(

@@ -8,8 +8,8 @@ a long-lived event loop, one per thread and reused, take over.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
+import sys
 import threading
 import typing as t
 
@@ -18,6 +18,8 @@ from .exceptions import BadRequest
 from .exceptions import HTTPException
 
 if t.TYPE_CHECKING:
+    import asyncio
+
     from .app import Tumbler
     from .wrappers import Request
     from .wrappers import Response
@@ -61,6 +63,8 @@ class _LoopHolder:
     __slots__ = ("loop",)
 
     def __init__(self) -> None:
+        import asyncio
+
         self.loop = asyncio.new_event_loop()
 
     def __del__(self) -> None:
@@ -83,6 +87,8 @@ def thread_event_loop() -> asyncio.AbstractEventLoop:
 
 
 async def _resume(coro: t.Coroutine[t.Any, t.Any, T], yielded: t.Any) -> T:
+    import asyncio
+
     if isinstance(yielded, asyncio.Future):
         # The coroutine awaited a future before a loop ran; wait for it, then let the coroutine
         # read its result.
@@ -105,7 +111,10 @@ def run_sync(coro: t.Coroutine[t.Any, t.Any, T]) -> T:
         yielded = ctx.run(coro.send, None)
     except StopIteration as stop:
         return stop.value
-    if asyncio._get_running_loop() is not None:
+    # asyncio is imported only when a coroutine really waits (WSGI apps rarely do); if it
+    # was not imported yet, no loop can be running on this thread.
+    aio = sys.modules.get("asyncio")
+    if aio is not None and aio._get_running_loop() is not None:
         coro.close()
         raise RuntimeError(
             "An async function awaited while being run synchronously on a thread whose event"

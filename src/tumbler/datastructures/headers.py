@@ -61,6 +61,20 @@ def _with_options(value: t.Any, options: dict[str, t.Any]) -> str:
     return "; ".join(segments)
 
 
+# Decoded and lower-cased forms of raw header names: the same few dozen names arrive on every
+# request. Clients choose names, so the cache stops growing at a fixed size.
+_RAW_NAMES: dict[bytes, tuple[str, str]] = {}
+_RAW_NAMES_MAX = 512
+
+
+def _decode_raw_name(key: bytes) -> tuple[str, str]:
+    text = key.decode("latin-1")
+    name = (text, text.lower())
+    if len(_RAW_NAMES) < _RAW_NAMES_MAX:
+        _RAW_NAMES[bytes(key)] = name
+    return name
+
+
 def _check_name(key: t.Any) -> str:
     if type(key) is not str:
         if not isinstance(key, str):
@@ -112,9 +126,16 @@ class Headers(cabc.MutableMapping[t.Any, t.Any]):
         newline and are not scanned again.
         """
         rv = cls()
-        pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
-        rv._list = pairs
-        rv._lower = [k.lower() for k, _v in pairs]
+        pairs = rv._list
+        lower = rv._lower
+        names = _RAW_NAMES
+        for key, value in raw:
+            try:
+                name = names[key]
+            except (KeyError, TypeError):  # new, or not bytes (a bytearray is unhashable)
+                name = _decode_raw_name(key)
+            pairs.append((name[0], value.decode("latin-1")))
+            lower.append(name[1])
         return rv
 
     # -- reading ---------------------------------------------------------------------------

@@ -170,12 +170,12 @@ class _LimitedStream(io.RawIOBase):
             return self.readall()
         remaining = self._remaining
         if remaining is None:
-            return self._raw.read(size)
+            return self._read_raw(size)
         if remaining == 0 or size == 0:
             if remaining == 0 and size != 0:
                 self._check_overflow()
             return b""
-        data = self._raw.read(min(size, remaining))
+        data = self._read_raw(min(size, remaining))
         if not data:
             self._on_early_end()
             return b""
@@ -196,8 +196,19 @@ class _LimitedStream(io.RawIOBase):
         view[: len(data)] = data
         return len(data)
 
+    def _read_raw(self, size: int) -> bytes:
+        # A server's input raises OSError (connection reset) or ValueError (closed) when the
+        # client goes away mid-body: that is the client's doing, a 400, not a 500.
+        try:
+            return self._raw.read(size)
+        except (OSError, ValueError) as e:
+            self._remaining = 0
+            raise ClientDisconnected(
+                "The client disconnected while sending the request body."
+            ) from e
+
     def _check_overflow(self) -> None:
-        if self._is_max and self._raw.read(1):
+        if self._is_max and self._read_raw(1):
             raise RequestEntityTooLarge()
 
     def _on_early_end(self) -> None:
