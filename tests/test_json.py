@@ -139,6 +139,25 @@ def test_loads_invalid_utf8_raises_value_error(provider: DefaultJSONProvider) ->
         provider.loads(b'{"a": "\xff\xfe\xfa"}')
 
 
+@pytest.mark.parametrize("doc", ['"\\ud800"', '{"\\udfff": 1}', '["a", {"b": ["\\uDBFF x"]}]'])
+def test_loads_refuses_unpaired_surrogate_escapes(provider: DefaultJSONProvider, doc: str) -> None:
+    # Such a string is not Unicode: it would fail later, when a template or response encodes it.
+    with pytest.raises(ValueError, match="unpaired surrogate"):
+        provider.loads(doc.encode())
+
+
+def test_loads_refuses_surrogates_encoded_as_utf8_bytes(provider: DefaultJSONProvider) -> None:
+    with pytest.raises(ValueError):
+        provider.loads(b'"\xed\xa0\x80"')
+
+
+def test_loads_accepts_surrogate_pairs_and_escaped_backslashes(
+    provider: DefaultJSONProvider,
+) -> None:
+    assert provider.loads(b'"\\ud83d\\ude00"') == "\U0001f600"
+    assert provider.loads(b'"\\\\ud800"') == "\\ud800"
+
+
 # --- nesting depth limit ----------------------------------------------------------------------
 
 
@@ -404,6 +423,18 @@ def test_deeply_nested_request_json_is_a_400(real_app: Tumbler, asgi: bool) -> N
     response = client.post("/echo", data=deep, content_type="application/json")
     assert response.status_code == 400
     assert client.post("/echo", json=[[1]]).get_json() == {"got": [[1]]}
+
+
+def test_request_json_with_an_unpaired_surrogate_is_a_400(real_app: Tumbler, asgi: bool) -> None:
+    @real_app.post("/echo")
+    def echo() -> str:
+        from tumbler.globals import request
+
+        return f"<p>{request.get_json()}</p>"
+
+    client = real_app.test_client(asgi=asgi)
+    response = client.post("/echo", data=b'"\\ud800"', content_type="application/json")
+    assert response.status_code == 400
 
 
 def test_max_json_depth_config_is_honoured_by_requests(real_app: Tumbler) -> None:

@@ -56,6 +56,8 @@ def test_split_host_converts_international_names_to_punycode() -> None:
         "-x.com",
         '"x"',
         "x\r\n",
+        "localhost:\u0661",
+        "localhost:\u00b9",
     ],
 )
 def test_split_host_refuses_malformed_values(value: str) -> None:
@@ -134,6 +136,8 @@ def test_resolve_ignores_headers_that_are_not_trusted() -> None:
         ("x_forwarded_proto", "javascript", "scheme"),
         ("x_forwarded_host", "evil.com/path", "host"),
         ("x_forwarded_port", "99999", "port"),
+        ("x_forwarded_port", "\u00b9", "port"),
+        ("x_forwarded_port", "\u0661", "port"),
         ("x_forwarded_prefix", "//evil.example", "prefix"),
         ("x_forwarded_prefix", "relative", "prefix"),
     ],

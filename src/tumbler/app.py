@@ -113,6 +113,8 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _HookNames = tuple[tuple[str | None, ...], tuple[str | None, ...]]
 _APP_HOOK_NAMES: _HookNames = ((None,), (None,))
 _REQUEST_BLUEPRINTS = Request.blueprints
+# Exception class -> (class, HTTP code) as _get_exc_class_and_code finds them, for raised errors.
+_EXC_CLASS_AND_CODE: dict[type[Exception], tuple[type[Exception], int | None]] = {}
 
 _OVERRIDABLE = (
     "full_dispatch_request",
@@ -1061,8 +1063,10 @@ class Tumbler(Scaffold):
                 csrf.protect(ctx)
             if "preprocess_request" in ov:
                 rv = await _maybe_await(self.preprocess_request())
-            else:
+            elif self.before_request_funcs or self.url_value_preprocessors:
                 rv = await self._preprocess(ctx)
+            else:
+                rv = None
             if rv is None:
                 if "dispatch_request" in ov:
                     rv = await _maybe_await(self.dispatch_request())
@@ -1227,9 +1231,16 @@ class Tumbler(Scaffold):
     def _find_error_handler(
         self, e: Exception, blueprints: list[str]
     ) -> t.Callable[[Exception], t.Any] | None:
-        exc_class, code = self._get_exc_class_and_code(type(e))
         names = (*blueprints, None)
         spec = self.error_handler_spec
+        if not any(map(spec.get, names)):
+            return None  # no handler registered where this request could find one
+        found = _EXC_CLASS_AND_CODE.get(type(e))
+        if found is None:
+            found = self._get_exc_class_and_code(type(e))
+            if len(_EXC_CLASS_AND_CODE) < 1024:
+                _EXC_CLASS_AND_CODE[type(e)] = found
+        exc_class, code = found
         for c in (code, None) if code is not None else (None,):
             for name in names:
                 by_name = spec.get(name)
@@ -1288,10 +1299,18 @@ class Tumbler(Scaffold):
     ) -> Response:
         response = self.make_response(rv)
         try:
+            body = ctx._body
             if "process_response" in self._overrides:
                 response = await _maybe_await(self.process_response(response))
-            else:
+            elif (
+                ctx._after_request_functions
+                or self.after_request_funcs
+                or (body is not None and not body.complete)
+            ):
                 response = await self._process_response(ctx, response)
+            else:
+                # No hook to await: only the session is left, which is sync.
+                self._save_session(ctx, response)
             if request_finished.receivers:
                 request_finished.send(self, _async_wrapper=self.ensure_sync, response=response)
         except Exception:
@@ -1311,6 +1330,10 @@ class Tumbler(Scaffold):
             if funcs:
                 for func in reversed(funcs):
                     response = await _call(func, response)
+        self._save_session(ctx, response)
+        return response
+
+    def _save_session(self, ctx: RequestContext, response: Response) -> None:
         session = ctx._session
         if session is None and "Cookie" in ctx.request.headers:
             # The session is opened lazily; a client that sent cookies may hold one that
@@ -1320,7 +1343,6 @@ class Tumbler(Scaffold):
             si = self.session_interface
             if not si.is_null_session(session):
                 si.save_session(self, session, response)
-        return response
 
     async def _teardown_request(self, exc: BaseException | None) -> None:
         ctx = _cv_context.get()

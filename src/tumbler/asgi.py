@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import inspect
 import typing as t
 from urllib.parse import unquote_to_bytes
@@ -21,6 +22,7 @@ from .exceptions import BadRequest
 from .exceptions import ClientDisconnected
 from .exceptions import HTTPException
 from .exceptions import RequestEntityTooLarge
+from .wrappers import Response as _BaseResponse
 from .wsgi import run_sync
 
 if t.TYPE_CHECKING:
@@ -33,6 +35,8 @@ Message = dict[str, t.Any]
 Receive = t.Callable[[], t.Awaitable[Message]]
 Send = t.Callable[[Message], t.Awaitable[None]]
 T = t.TypeVar("T")
+
+_base_aclose = _BaseResponse.aclose
 
 
 class RequestBody:
@@ -286,7 +290,7 @@ def request_from_scope(
     server = scope.get("server")
     client = scope.get("client")
     scheme = scope.get("scheme") or ("ws" if scope["type"] == "websocket" else "http")
-    return request_class(
+    request = request_class(
         scope.get("method", "GET"),
         scheme,
         (server[0], server[1]) if server else None,
@@ -296,8 +300,10 @@ def request_from_scope(
         Headers.from_raw(scope["headers"]),
         client[0] if client else None,
         body,
-        _environ_for(scope, root_path, path),
     )
+    # Built only if something reads request.environ: most requests never do.
+    request._environ_factory = functools.partial(_environ_for, scope, root_path, path)
+    return request
 
 
 # Lower-cased, encoded response header names: an app sends the same few names on every
@@ -336,9 +342,12 @@ async def _send_response(
         if method == "HEAD" or code < 200 or code == 204 or code == 304:
             await send({"type": "http.response.body", "body": b""})
         elif isinstance(content, list | tuple):
-            data = b"".join(
-                chunk.encode() if isinstance(chunk, str) else bytes(chunk) for chunk in content
-            )
+            if len(content) == 1 and type(content[0]) is bytes:
+                data = content[0]  # the common case: Response(str or bytes) made one chunk
+            else:
+                data = b"".join(
+                    chunk.encode() if isinstance(chunk, str) else bytes(chunk) for chunk in content
+                )
             await send({"type": "http.response.body", "body": data})
         else:
             if body is not None:
@@ -350,7 +359,10 @@ async def _send_response(
                 await _send_sync_stream(app, response, send)
             await send({"type": "http.response.body", "body": b""})
     finally:
-        await response.aclose()
+        if type(response.response) is list and type(response).aclose is _base_aclose:
+            response.close()  # what aclose() does for a body without aclose(), sans coroutine
+        else:
+            await response.aclose()
 
 
 async def _send_sync_stream(app: Tumbler, response: Response, send: Send) -> None:

@@ -19,6 +19,8 @@ from .exceptions import HTTPException
 from .globals import _cv_context
 from .signals import appcontext_popped
 from .signals import appcontext_pushed
+from .signals import appcontext_tearing_down
+from .signals import request_tearing_down
 
 if t.TYPE_CHECKING:
     from .app import Tumbler
@@ -82,6 +84,15 @@ class _AppCtxGlobals:
         if ctx is not None:
             return f"<tumbler.g of {ctx.app.name!r}>"
         return object.__repr__(self)
+
+
+def _observes_app_teardown(app: Tumbler) -> bool:
+    # Whether ending an application context runs or notifies anything.
+    return bool(
+        app.teardown_appcontext_funcs
+        or appcontext_tearing_down.receivers
+        or appcontext_popped.receivers
+    )
 
 
 class AppContext:
@@ -361,7 +372,9 @@ class RequestContext:
         try:
             if self._holds == 1:
                 try:
-                    await self.app._teardown_request(exc)
+                    app = self.app
+                    if app.teardown_request_funcs or request_tearing_down.receivers:
+                        await app._teardown_request(exc)
                 finally:
                     self._close_request()
         finally:
@@ -369,7 +382,11 @@ class RequestContext:
             self._holds -= 1
             implicit = self._implicit_app_ctxs.pop()
             if implicit is not None:
-                await implicit._leave(exc)
+                if implicit._holds == 1 and not _observes_app_teardown(implicit.app):
+                    # Nothing runs or listens when this context ends: skip the coroutine.
+                    implicit._holds = 0
+                else:
+                    await implicit._leave(exc)
 
     def _close_request(self) -> None:
         close = getattr(self.request, "close", None)

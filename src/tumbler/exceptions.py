@@ -105,6 +105,23 @@ class HTTPException(Exception):
         # Imported here because wrappers imports this module (BadRequest and friends).
         from tumbler.wrappers import Response
 
+        cls = type(self)
+        if (
+            cls.get_body is _base_get_body
+            and cls.get_description is _base_get_description
+            and cls.get_headers is _base_get_headers
+            and cls.name is _base_name
+            and type(self.description) is str
+        ):
+            # The stock page depends only on the code and the description: render it once.
+            # (Its Content-Type is the response's default one.)
+            key = (self.code, self.description)
+            body = _BODY_CACHE.get(key)
+            if body is None:
+                body = self.get_body()
+                if len(_BODY_CACHE) < 256:
+                    _BODY_CACHE[key] = body
+            return Response(body, self.code, mimetype="text/html")
         return Response(self.get_body(), self.code, self.get_headers())
 
     def __str__(self) -> str:
@@ -114,6 +131,15 @@ class HTTPException(Exception):
     def __repr__(self) -> str:
         code = self.code if self.code is not None else "???"
         return f"<{type(self).__name__} '{code}: {self.name}'>"
+
+
+# get_response() renders the stock error page once per (code, description) unless a subclass
+# changes how the page is made; bounded, since descriptions may be made per request.
+_base_get_body = HTTPException.get_body
+_base_get_description = HTTPException.get_description
+_base_get_headers = HTTPException.get_headers
+_base_name = HTTPException.name
+_BODY_CACHE: dict[tuple[int | None, str], str] = {}
 
 
 class BadRequest(HTTPException):

@@ -893,7 +893,8 @@ def is_resource_modified(
     if etag:
         etag_value = unquote_etag(etag)[0] or ""
         if if_range is not None and if_range.etag is not None:
-            unmodified = parse_etags(if_range.etag).contains(etag_value)
+            # If-Range holds one tag and compares strongly; it is not a list to split again.
+            unmodified = if_range.etag == etag_value
         else:
             if_none_match = parse_etags(http_if_none_match)
             if if_none_match:
@@ -1017,7 +1018,8 @@ def parse_content_range_header(
 def parse_if_range_header(value: str | None) -> IfRange:
     """Parse an ``If-Range`` header, which holds either an HTTP date or an entity tag.
 
-    :return: An :class:`~tumbler.datastructures.IfRange`; empty for a missing value. The
+    :return: An :class:`~tumbler.datastructures.IfRange`; empty for a missing value or one
+        that is neither a date nor an entity tag (a stray quote, a control character). The
         weakness of a tag is dropped (a weak tag never matches If-Range anyway).
     """
     from .datastructures.etag import IfRange
@@ -1027,7 +1029,11 @@ def parse_if_range_header(value: str | None) -> IfRange:
     parsed = parse_date(value)
     if parsed is not None:
         return IfRange(date=parsed)
-    return IfRange(unquote_etag(value)[0])
+    tag = unquote_etag(value)[0]
+    if tag is None or '"' in tag or _CONTROL_RE.search(tag):
+        # Not an entity tag: it could never be serialised back nor match a validator.
+        return IfRange()
+    return IfRange(tag)
 
 
 # --- header classification ---------------------------------------------------------------------
@@ -1133,9 +1139,11 @@ def parse_cookie(
 
 
 _COOKIE_NO_QUOTE_RE = re.compile(r"[\w!#$%&'()*+\-./:<=>?@\[\]^`{|}~]*", re.ASCII)
-_COOKIE_SLASH_RE = re.compile(rb'[",;\\\x7f-\xff]')
+_COOKIE_SLASH_RE = re.compile(rb'[\x00-\x1f",;\\\x7f-\xff]')
 _COOKIE_SLASH_MAP = {b'"': b'\\"', b"\\": b"\\\\"}
-_COOKIE_SLASH_MAP.update((bytes([c]), b"\\%03o" % c) for c in (*b",;", *range(0x7F, 256)))
+_COOKIE_SLASH_MAP.update(
+    (bytes([c]), b"\\%03o" % c) for c in (*range(0x20), *b",;", *range(0x7F, 256))
+)
 _COOKIE_BAD_KEY_RE = re.compile(r'[\x00-\x20\x7f;,="]')
 _DOMAIN_RE = re.compile(r"[A-Za-z0-9._-]+")
 _SAMESITE_VALUES = frozenset({"Strict", "Lax", "None"})
@@ -1168,6 +1176,8 @@ def dump_cookie(
 
     :param key: The cookie name.
     :param value: The value; quoted, with escapes, if it has characters RFC 6265 forbids bare.
+        Control characters (CR and LF included) become ``\\ooo`` octal escapes, so a value
+        taken from user input can neither fail nor inject a header.
     :param max_age: Lifetime in seconds or as a timedelta; ``None`` for a session cookie.
     :param expires: Expiry as a datetime, Unix timestamp or preformatted string. If not given
         and ``max_age`` is, it is computed from ``max_age`` when ``sync_expires`` is true.
@@ -1181,14 +1191,12 @@ def dump_cookie(
     :param samesite: ``"Strict"``, ``"Lax"`` or ``"None"`` (any case), or ``None`` to omit.
     :param partitioned: Opt in to partitioned storage (CHIPS); implies ``secure``.
     :raises ValueError: If the name is empty or has control, space, ``;``, ``,``, ``=`` or ``"``
-        characters; if the value, ``expires`` string or domain has control characters or is
+        characters; if the ``expires`` string or domain has control characters or is
         otherwise unusable; or if ``samesite`` is not one of the allowed values. Refusing these
         stops header injection through cookie data.
     """
     if not key or _COOKIE_BAD_KEY_RE.search(key):
         raise ValueError(f"invalid cookie name {key!r}")
-    if _CONTROL_RE.search(value):
-        raise ValueError(f"the value of cookie {key!r} contains control characters")
 
     if path is not None:
         path = _url_quote(path, safe="%!$&'()*+,/:=@")

@@ -43,7 +43,7 @@ __all__ = [
 #: A host name (letters, digits, ``-``, ``_``, ``.``) or a bracketed IPv6 literal, with an
 #: optional port. Anything else (spaces, ``/``, ``@``, quotes...) is not a host.
 _HOST_RE = re.compile(
-    r"^(?:([a-z0-9_][a-z0-9_.-]*)|(\[[0-9a-f:.]+(?:%[0-9a-z_.~-]+)?\]))(?::(\d{1,5}))?$"
+    r"^(?:([a-z0-9_][a-z0-9_.-]*)|(\[[0-9a-f:.]+(?:%[0-9a-z_.~-]+)?\]))(?::([0-9]{1,5}))?$"
 )
 _PREFIX_BAD = re.compile(r"[\x00-\x20\x7f\\]")
 _HOP_KEYS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix", "forwarded")
@@ -193,7 +193,13 @@ def _host(value: str | None) -> str | None:
 
 
 def _port(value: str | None) -> str | None:
-    if value is None or not value.isdigit() or len(value) > 5 or not 0 < int(value) < 65536:
+    # isdigit() alone admits "¹" and other digits int() refuses.
+    if (
+        value is None
+        or not (value.isascii() and value.isdigit())
+        or len(value) > 5
+        or not 0 < int(value) < 65536
+    ):
         return None
     return str(int(value))
 

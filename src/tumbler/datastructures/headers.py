@@ -589,6 +589,21 @@ class ImmutableHeadersMixin:
 _CONTENT_KEYS = frozenset(("CONTENT_TYPE", "CONTENT_LENGTH"))
 
 
+# Header name -> environ key ("Content-Type" -> "CONTENT_TYPE", "Host" -> "HTTP_HOST"),
+# memoised for the names code looks up; bounded, as names can come from clients.
+_ENVIRON_KEYS: dict[str, str] = {}
+_ENVIRON_KEYS_MAX = 512
+
+
+def _environ_key(key: str) -> str:
+    name = key.upper().replace("-", "_")
+    if name not in _CONTENT_KEYS:
+        name = "HTTP_" + name
+    if len(_ENVIRON_KEYS) < _ENVIRON_KEYS_MAX:
+        _ENVIRON_KEYS[key] = name
+    return name
+
+
 class EnvironHeaders(ImmutableHeadersMixin, Headers):  # type: ignore[misc]
     """A read-only :class:`Headers` view over a WSGI environ, read on each access.
 
@@ -607,12 +622,15 @@ class EnvironHeaders(ImmutableHeadersMixin, Headers):  # type: ignore[misc]
         self.environ = environ
 
     def _value(self, key: t.Any) -> str | None:
-        if not isinstance(key, str):
-            return None
-        name = key.upper().replace("-", "_")
-        if name in _CONTENT_KEYS:
-            return self.environ.get(name) or None
-        return self.environ.get("HTTP_" + name)
+        try:
+            environ_key = _ENVIRON_KEYS[key]
+        except (KeyError, TypeError):
+            if not isinstance(key, str):
+                return None
+            environ_key = _environ_key(key)
+        if environ_key in _CONTENT_KEYS:
+            return self.environ.get(environ_key) or None
+        return self.environ.get(environ_key)
 
     def __getitem__(self, key: str) -> str:  # type: ignore[override]
         """Return the header value.

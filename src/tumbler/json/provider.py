@@ -134,6 +134,34 @@ def _nesting_exceeds(s: str, limit: int) -> bool:
     return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > limit
 
 
+# A \\uD800-\\uDFFF escape: only documents holding one can decode to an unpaired surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(obj: t.Any) -> bool:
+    """Tell whether a parsed JSON value holds a string (or key) with an unpaired surrogate.
+
+    Such a string cannot be encoded as UTF-8, so it would fail wherever it is written out (a
+    template, a response, a log) long after parsing. Iterative: the depth limit ran already,
+    but an app may have turned it off.
+    """
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 class DefaultJSONProvider(JSONProvider):
     """JSON through the standard library's :mod:`json`, with Flask's defaults.
 
@@ -144,7 +172,9 @@ class DefaultJSONProvider(JSONProvider):
 
     :meth:`loads` refuses documents nested deeper than :attr:`max_depth` (or the app's
     ``MAX_JSON_DEPTH`` config value) with :class:`ValueError`, so a hostile request body cannot
-    exhaust the parser's recursion; ``request.get_json`` turns that into a 400.
+    exhaust the parser's recursion; ``request.get_json`` turns that into a 400. It also
+    refuses strings holding an unpaired surrogate (``"\\ud800"``): the grammar allows the
+    escape, but the text is not Unicode and would fail when written out as UTF-8.
     """
 
     #: Called for objects :mod:`json` cannot serialize; return something it can or raise
@@ -189,18 +219,23 @@ class DefaultJSONProvider(JSONProvider):
         :param s: text, or bytes in UTF-8, UTF-16 or UTF-32 (detected as :func:`json.loads`
             does).
         :param kwargs: passed to :func:`json.loads`.
-        :raises ValueError: the document is invalid, not decodable, or nested deeper than the
-            depth limit (:class:`json.JSONDecodeError` and :class:`UnicodeDecodeError` are
+        :raises ValueError: the document is invalid, not decodable (encoded surrogates
+            included), nested deeper than the depth limit, or holds a string with an unpaired
+            surrogate escape (:class:`json.JSONDecodeError` and :class:`UnicodeDecodeError` are
             subclasses).
         """
         if isinstance(s, (bytes, bytearray)):
-            s = bytes(s).decode(json.detect_encoding(s), "surrogatepass")
+            # Strict, unlike json.loads: surrogates smuggled as encoded bytes are not text.
+            s = bytes(s).decode(json.detect_encoding(s))
         limit = self._effective_max_depth()
         if limit is not None and _nesting_exceeds(s, limit):
             raise ValueError(
                 f"JSON document is nested deeper than the limit of {limit} levels (MAX_JSON_DEPTH)."
             )
-        return json.loads(s, **kwargs)
+        rv = json.loads(s, **kwargs)
+        if "\\u" in s and _SURROGATE_ESCAPE.search(s) and _has_lone_surrogate(rv):
+            raise ValueError("JSON document holds a string with an unpaired surrogate escape.")
+        return rv
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Serialize the arguments (as :func:`tumbler.json.jsonify` documents) into a response.

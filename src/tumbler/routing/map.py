@@ -255,14 +255,21 @@ class Map:
                     subdomain = "<invalid>"
                 else:
                     subdomain = ".".join(filter(None, current[:offset]))
-        return self.bind(
-            server_name,
-            script_name=request.root_path,
-            subdomain=subdomain,
-            url_scheme=scheme,
-            default_method=request.method,
-            path_info=request.path,
-            query_args=request.query_string.decode("latin-1"),
+        # What bind() does, without its keyword-argument call: this runs on every request.
+        if self.host_matching:
+            if subdomain is not None:
+                raise RuntimeError("Passing 'subdomain' is invalid when host matching is enabled.")
+        elif subdomain is None:
+            subdomain = self.default_subdomain
+        return MapAdapter(
+            self,
+            _normalize_server_name(server_name),
+            request.root_path or "/",
+            subdomain,
+            scheme,
+            request.path,
+            request.method,
+            request.query_string.decode("latin-1"),
         )
 
     def update(self) -> None:

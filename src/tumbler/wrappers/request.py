@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import string
+import sys
 from collections.abc import Callable
 from collections.abc import Iterable
 from datetime import datetime
@@ -311,9 +312,12 @@ def _default_json_module() -> Any:
 def _explain_missing_files_in_debug(request: Request) -> None:
     # Flask's debug aid: in debug mode, reading a file from a form sent without
     # enctype="multipart/form-data" explains the mistake instead of answering 400.
-    from tumbler.globals import _cv_context  # the wrappers stay importable without the app
-
-    ctx = _cv_context.get(None)
+    # tumbler.globals is looked up, not imported here: this runs for every form, and the
+    # wrappers stay importable without the app (no context can be active before it loads).
+    globals_module = sys.modules.get("tumbler.globals")
+    if globals_module is None:
+        return
+    ctx = globals_module._cv_context.get(None)
     if ctx is not None and ctx.app.debug:
         from tumbler.debughelpers import attach_enctype_error_multidict
 
@@ -351,11 +355,12 @@ class Request:
         "_cached_data",
         "_cached_json",
         "_cookies",
+        "_environ",
+        "_environ_factory",
         "_files",
         "_form",
         "_input_stream",
         "_stream",
-        "environ",
         "headers",
         "json_module",
         "max_content_length",
@@ -411,7 +416,10 @@ class Request:
         self.query_string = query_string
         self.headers = headers
         self.remote_addr = remote_addr
-        self.environ: dict[str, Any] = {} if environ is None else environ
+        self._environ = environ
+        #: Builds :attr:`environ` on first use when no environ was given (the ASGI front end
+        #: sets it: most requests never read their environ).
+        self._environ_factory: Callable[[], dict[str, Any]] | None = None
         self.max_content_length: int | None = None
         self.max_form_memory_size: int | None = None
         self.max_form_parts: int | None = None
@@ -429,6 +437,20 @@ class Request:
         # (result of a strict get_json, result of a silent one); Ellipsis = not loaded.
         self._cached_json: tuple[Any, Any] = (Ellipsis, Ellipsis)
         self._cache: dict[str, Any] = {}
+
+    @property
+    def environ(self) -> dict[str, Any]:
+        """The WSGI environ, or under ASGI an equivalent dict (with ``asgi.scope``) made on
+        first use; an empty dict for a request built without either."""
+        environ = self._environ
+        if environ is None:
+            factory = self._environ_factory
+            environ = self._environ = {} if factory is None else factory()
+        return environ
+
+    @environ.setter
+    def environ(self, value: dict[str, Any]) -> None:
+        self._environ = value
 
     def __repr__(self) -> str:
         try:
