@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-import sys
 import threading
 import time
 import typing as t
@@ -591,13 +590,8 @@ def test_disconnect_during_sync_stream_step_closes_the_generator(
     assert events == ["closed"]
 
 
-@pytest.mark.xfail(
-    sys.version_info < (3, 12),
-    strict=True,
-    reason="Python 3.11's inspect ignores asyncio's _is_coroutine marker: app.py must give"
-    " instances a function-like __call__ whose __code__ has CO_COROUTINE (hypercorn then"
-    " serves the app as WSGI unless told 'asgi:module:app')",
-)
 def test_inspect_sees_the_call_as_a_coroutine_function() -> None:
     # hypercorn decides between ASGI and WSGI with inspect.iscoroutinefunction(app.__call__).
-    assert inspect.iscoroutinefunction(Tumbler(__name__).__call__)
+    app = Tumbler(__name__)
+    assert inspect.iscoroutinefunction(app.__call__)
+    assert asyncio.iscoroutinefunction(app.__call__)

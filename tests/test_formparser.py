@@ -390,3 +390,24 @@ def test_multipart_malformed_body_gives_empty_form_when_silent() -> None:
     form, files = parse_multipart(b"garbage", parser)
     assert not form
     assert not files
+
+
+@pytest.mark.parametrize("charset", ["idna", "punycode", "undefined", "rot13", "no-such-charset"])
+def test_multipart_filename_in_an_unusable_charset_is_not_an_error(charset: str) -> None:
+    # "filename**0" is a continuation of a parameter literally named "filename*"; its charset
+    # prefix must never reach a codec that raises (idna refuses errors="replace").
+    headers = {"Content-Disposition": f"form-data; name=\"f\"; filename**0={charset}''%FF"}
+    form, files = parse_multipart(multipart((headers, b"x")))
+    assert form["f"] == "x"
+    assert not files
+
+
+@pytest.mark.parametrize("header", [b"filename\n=\"a.txt\"", b"filename=\"a\rb.txt\""])
+def test_multipart_part_header_with_a_bare_line_break_is_a_400(header: bytes) -> None:
+    body = (
+        b"--" + BOUNDARY.encode() + b"\r\n"
+        b'Content-Disposition: form-data; name="f"; ' + header + b"\r\n\r\n"
+        b"x\r\n--" + BOUNDARY.encode() + b"--\r\n"
+    )
+    with pytest.raises(BadRequest):
+        parse_multipart(body)

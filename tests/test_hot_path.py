@@ -8,6 +8,7 @@ still run.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import typing as t
@@ -269,6 +270,29 @@ def test_async_view_that_never_waits_does_not_listen_for_a_disconnect(
     sent = run(main())
     assert sent[-1]["body"] == b"quick"
     assert receives == 0
+
+
+def test_asgi_request_environ_is_built_when_read(app: Tumbler, run: t.Any, asgi: t.Any) -> None:
+    from tumbler import request
+
+    @app.route("/env")
+    async def env() -> dict[str, t.Any]:
+        environ = request.environ
+        return {
+            "same": request.environ is environ,
+            "path": environ["PATH_INFO"],
+            "method": environ["REQUEST_METHOD"],
+            "scope_type": environ["asgi.scope"]["type"],
+        }
+
+    result = run(asgi.request(app, asgi.http_scope("/env")))
+    assert result.status == 200
+    assert json.loads(result.body) == {
+        "same": True,
+        "path": "/env",
+        "method": "GET",
+        "scope_type": "http",
+    }
 
 
 def test_import_tumbler_does_not_load_asyncio() -> None:

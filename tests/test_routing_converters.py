@@ -177,6 +177,13 @@ def test_float_converter_refuses_to_build_infinity() -> None:
         build("/f/<float:x>", {"x": float("inf")})
 
 
+@pytest.mark.parametrize("path", ["/f/" + "9" * 400 + ".0", "/f/-" + "9" * 400 + ".0"])
+def test_float_converter_rejects_digits_that_overflow_to_infinity(path: str) -> None:
+    # The view could not build its own URL back from an infinite value.
+    with pytest.raises(NotFound):
+        match("/f/<float(signed=True):x>", path)
+
+
 def test_any_converter_matches_only_listed_values() -> None:
     rule = "/<any(about, help):page>"
     assert match(rule, "/help") == {"page": "help"}

@@ -109,9 +109,8 @@ SERVERS = [
             f"--bind={HOST}:{port}",
             "--graceful-timeout=2",
             "--log-level=warning",
-            # Explicit: on Python 3.11 hypercorn's detection (inspect.iscoroutinefunction)
-            # does not see the app's marked __call__; see test_asgi.py.
-            "asgi:servers_app:app",
+            # No "asgi:" prefix: hypercorn must detect the ASGI interface by itself.
+            "servers_app:app",
         ),
         h2c=True,
     ),

@@ -86,19 +86,37 @@ def _get_running_loop() -> t.Any:
     return None if aio is None else aio._get_running_loop()
 
 
-def _mark_call_as_coroutine_function() -> None:
-    # Python 3.11 servers test asyncio.iscoroutinefunction(app.__call__), which looks for
-    # asyncio's marker; every ASGI server imports asyncio before it loads the app. Without the
-    # marker a server falls back to ASGI 2, which __call__ serves as well.
-    global _call_marked
-    coroutines = sys.modules.get("asyncio.coroutines")
-    if coroutines is not None:
-        Tumbler.__call__._is_coroutine = coroutines._is_coroutine  # type: ignore[attr-defined]
-        _call_marked = True
+async def _asgi3_signature(a: t.Any, b: t.Any = None, c: t.Any = None) -> None:
+    """Only its code object is used: the flags of a coroutine function with __call__'s shape."""
 
 
-_call_marked = hasattr(inspect, "markcoroutinefunction")
+class _CoroutineMarkedCall:
+    """``app.__call__`` as seen by ASGI servers on Python 3.11.
+
+    uvicorn and hypercorn serve an app as ASGI 3 only when ``app.__call__`` is a coroutine
+    function (``asyncio``/``inspect.iscoroutinefunction``). Python 3.12 can mark a function so
+    (``inspect.markcoroutinefunction``); on 3.11 ``inspect`` only trusts a function-like object
+    whose code has the coroutine flag, which this is. Calling it calls the app: WSGI calls
+    through ``app.__call__`` keep working.
+    """
+
+    __slots__ = ("_app",)
+    __name__ = "__call__"
+    __code__ = _asgi3_signature.__code__
+    __defaults__ = None
+    __kwdefaults__ = None
+    __annotations__: dict[str, t.Any] = {}
+
+    def __init__(self, app: Tumbler) -> None:
+        self._app = app
+
+    def __call__(self, a: t.Any, b: t.Any = None, c: t.Any = None) -> t.Any:
+        return type(self._app).__call__(self._app, a, b, c)
+
+
+_MARK_CALL_PER_APP = not hasattr(inspect, "markcoroutinefunction")
 _asgi_serve: t.Any = None
+_asgi_http: t.Any = None
 _iscoroutinefunction = inspect.iscoroutinefunction
 _isawaitable = inspect.isawaitable
 _CoroutineType = types.CoroutineType
@@ -270,8 +288,8 @@ class Tumbler(Scaffold):
             template_folder=template_folder,
             root_path=root_path,
         )
-        if not _call_marked:
-            _mark_call_as_coroutine_function()
+        if _MARK_CALL_PER_APP:
+            self.__call__ = _CoroutineMarkedCall(self)  # type: ignore[method-assign]
         if instance_path is None:
             instance_path = self.auto_find_instance_path()
         elif not os.path.isabs(instance_path):
@@ -363,14 +381,18 @@ class Tumbler(Scaffold):
     ) -> None:
         """The ASGI application (http, websocket and lifespan scopes). Wrap it to add ASGI
         middleware: ``app.asgi_app = Middleware(app.asgi_app)``."""
-        global _asgi_serve
-        serve = _asgi_serve
-        if serve is None:
+        global _asgi_http, _asgi_serve
+        if _asgi_serve is None:
             # Imported on first use: WSGI deployments never load asyncio.
-            from .asgi import asgi_app as serve
+            from .asgi import _http
+            from .asgi import asgi_app
 
-            _asgi_serve = serve
-        await serve(self, scope, receive, send)
+            _asgi_http, _asgi_serve = _http, asgi_app
+        if scope["type"] == "http":
+            # The front end's http handler directly: one coroutine less per request.
+            await _asgi_http(self, scope, receive, send)
+        else:
+            await _asgi_serve(self, scope, receive, send)
 
     # -- properties ------------------------------------------------------------------------
 
@@ -677,9 +699,9 @@ class Tumbler(Scaffold):
         Values already in ``context`` (passed to ``render_template``) win.
         """
         ctx = _cv_context.get(None)
-        names: list[str | None] = [None]
+        names: tuple[str | None, ...] = (None,)
         if ctx is not None and ctx.request is not None:
-            names.extend(reversed(ctx.request.blueprints))
+            names = self._hook_names(ctx.request)[0]
         orig_ctx = context.copy()
         for name in names:
             funcs = self.template_context_processors.get(name)
@@ -1152,7 +1174,11 @@ class Tumbler(Scaffold):
             if body is not None and type(rv) is _CoroutineType:
                 # Only an awaiting view can be stopped when the client goes away, so the
                 # disconnect watcher starts when the view first suspends, not per request.
-                return await body.watched(rv)
+                try:
+                    pending = rv.send(None)
+                except StopIteration as stop:
+                    return stop.value
+                return await body.watched(rv, pending)
             return await _await(rv)
         if type(rv) in _PLAIN_RETURN_TYPES or not _isawaitable(rv):
             return rv

@@ -187,13 +187,17 @@ class RequestBody:
             if self._task is not None:
                 self._task.cancel()
 
-    def watched(self, coro: t.Coroutine[t.Any, t.Any, T]) -> t.Awaitable[T]:
-        """Return an awaitable running ``coro`` that calls :meth:`watch` once it suspends.
+    def watched(self, coro: t.Coroutine[t.Any, t.Any, T], pending: t.Any) -> t.Awaitable[T]:
+        """Start :meth:`watch` and return an awaitable that finishes the suspended ``coro``.
 
-        A coroutine that finishes without waiting on anything cannot be cancelled anyway, so it
+        The caller ran ``coro``'s first step itself (``pending = coro.send(None)``): a
+        coroutine that finishes without waiting on anything cannot be cancelled anyway, so it
         costs no watcher task.
+
+        :param pending: what that first step yielded (the future it waits on).
         """
-        return _WatchOnSuspend(coro, self)
+        self.watch()
+        return _Suspended(coro, pending)
 
     def stop_watching(self) -> None:
         """Stop the disconnect watcher and drop the references to it and to the request task."""
@@ -205,23 +209,20 @@ class RequestBody:
                 watcher.cancel()
 
 
-class _WatchOnSuspend(t.Generic[T]):
-    """Awaitable driving a coroutine; starts its body's disconnect watcher on the first suspend."""
+class _Suspended(t.Generic[T]):
+    """Awaitable finishing a coroutine whose first step already ran and yielded ``pending``."""
 
-    __slots__ = ("_body", "_coro")
+    __slots__ = ("_coro", "_pending")
 
-    def __init__(self, coro: t.Coroutine[t.Any, t.Any, T], body: RequestBody) -> None:
+    def __init__(self, coro: t.Coroutine[t.Any, t.Any, T], pending: t.Any) -> None:
         self._coro = coro
-        self._body = body
+        self._pending = pending
 
     def __await__(self) -> t.Generator[t.Any, t.Any, T]:
         coro = self._coro
-        try:
-            pending = coro.send(None)
-        except StopIteration as stop:
-            return t.cast(T, stop.value)
-        self._body.watch()
-        # The rest is what ``yield from`` does, written out because the first step is done.
+        pending = self._pending
+        self._pending = None
+        # What ``yield from`` does, written out because the first step is done.
         while True:
             try:
                 value = yield pending
@@ -306,28 +307,29 @@ def request_from_scope(
     return request
 
 
-# Lower-cased, encoded response header names: an app sends the same few names on every
-# response (most of them the security headers), so each is encoded once. Bounded in case an
-# app makes names up per request.
-_ENCODED_NAMES: dict[str, bytes] = {}
-_ENCODED_NAMES_MAX = 512
+# Encoded response header pairs: most of every response's headers are the same pairs (the
+# security headers, Content-Type), so each is lower-cased and encoded once. Bounded, as values
+# vary; cookies are never kept.
+_ENCODED_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_ENCODED_PAIRS_MAX = 1024
 
 
-def _encode_name(key: str) -> bytes:
-    name = key.lower().encode("latin-1")
-    if len(_ENCODED_NAMES) < _ENCODED_NAMES_MAX:
-        _ENCODED_NAMES[key] = name
-    return name
+def _encode_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    key, value = pair
+    encoded = (key.lower().encode("latin-1"), value.encode("latin-1"))
+    if len(_ENCODED_PAIRS) < _ENCODED_PAIRS_MAX and encoded[0] != b"set-cookie":
+        _ENCODED_PAIRS[pair] = encoded
+    return encoded
 
 
 def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    names = _ENCODED_NAMES
+    pairs = _ENCODED_PAIRS
     raw = []
-    for key, value in response.headers.to_wsgi_list():
-        name = names.get(key)
-        if name is None:
-            name = _encode_name(key)
-        raw.append((name, value.encode("latin-1")))
+    for pair in response.headers.to_wsgi_list():
+        encoded = pairs.get(pair)
+        if encoded is None:
+            encoded = _encode_pair(pair)
+        raw.append(encoded)
     return raw
 
 

@@ -31,7 +31,6 @@ from typing import Any
 from typing import Protocol
 from typing import cast
 from urllib.parse import parse_qsl
-from urllib.parse import unquote
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
@@ -376,12 +375,13 @@ class _MultipartCollector:
 
     def _on_header_end(self) -> None:
         # Browsers send file names as raw UTF-8 inside the quoted string.
-        self._headers.append(
-            (
-                self._header_name.decode("latin-1"),
-                self._header_value.decode("utf-8", "replace").strip(),
-            )
-        )
+        name = self._header_name.decode("latin-1")
+        value = self._header_value.decode("utf-8", "replace").strip()
+        # The multipart parser lets a bare CR or LF through inside a header; no client sends
+        # one, and it could not be kept in the part's Headers.
+        if "\n" in value or "\r" in value or "\n" in name or "\r" in name:
+            raise _MalformedBody("A multipart/form-data part header contains a line break.")
+        self._headers.append((name, value))
 
     def _on_headers_finished(self) -> None:
         disposition: str | None = None
@@ -399,7 +399,9 @@ class _MultipartCollector:
                 "A multipart/form-data part's Content-Disposition is not 'form-data' with a name."
             )
         self._name = params["name"]
-        self._filename = _disposition_filename(params)
+        # parse_options_header already decoded an RFC 2231 ``filename*`` into ``filename``
+        # (preferring it), with only the charsets it trusts.
+        self._filename = params.get("filename")
         if self._filename is not None:
             self._file = self._parser.stream_factory(
                 total_content_length=self._total_length,
@@ -437,27 +439,3 @@ class _MultipartCollector:
 
     def _on_end(self) -> None:
         self.finished = True
-
-
-def _disposition_filename(params: dict[str, str]) -> str | None:
-    """The part's file name, preferring RFC 2231 ``filename*`` over ``filename``."""
-    extended = params.get("filename*")
-    if extended is not None:
-        decoded = _decode_rfc2231(extended)
-        if decoded is not None:
-            return decoded
-    return params.get("filename")
-
-
-def _decode_rfc2231(value: str) -> str | None:
-    """Decode ``charset'lang'percent-encoded`` or return ``None`` if it is not that form."""
-    charset, sep, rest = value.partition("'")
-    if not sep:
-        return None
-    _, sep, encoded = rest.partition("'")
-    if not sep:
-        return None
-    try:
-        return unquote(encoded, encoding=charset or "utf-8", errors="replace")
-    except LookupError:
-        return unquote(encoded, encoding="utf-8", errors="replace")

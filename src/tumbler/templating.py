@@ -15,12 +15,10 @@ from jinja2 import Environment as BaseEnvironment
 from jinja2 import Template
 from jinja2 import TemplateNotFound
 
-from tumbler.ctx import has_app_context
 from tumbler.ctx import has_request_context
+from tumbler.globals import _cv_context
 from tumbler.globals import current_app
-from tumbler.globals import g
 from tumbler.globals import request
-from tumbler.globals import session
 from tumbler.json.provider import htmlsafe_json_dumps
 from tumbler.signals import before_render_template
 from tumbler.signals import template_rendered
@@ -49,13 +47,13 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     The app registers this as its first context processor, so templates see the real objects
     (not proxies) and work when rendered outside a request with only an app context.
     """
-    rv: dict[str, t.Any] = {}
-    if has_app_context():
-        rv["g"] = _unwrap(g)
-    if has_request_context():
-        rv["request"] = _unwrap(request)
-        rv["session"] = _unwrap(session)
-    return rv
+    # Read from the active context directly: what the proxies would resolve to, without them.
+    ctx = _cv_context.get(None)
+    if ctx is None:
+        return {}
+    if ctx.request is None:
+        return {"g": ctx.g}
+    return {"g": ctx.g, "request": ctx.request, "session": ctx.session}
 
 
 def _unwrap(proxy: t.Any) -> t.Any:
@@ -222,11 +220,15 @@ def _request_blueprint() -> str | None:
 
 def _render(app: t.Any, template: Template, context: dict[str, t.Any]) -> str:
     app.update_template_context(context)
-    before_render_template.send(
-        app, _async_wrapper=app.ensure_sync, template=template, context=context
-    )
+    if before_render_template.receivers:
+        before_render_template.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
     rv = template.render(context)
-    template_rendered.send(app, _async_wrapper=app.ensure_sync, template=template, context=context)
+    if template_rendered.receivers:
+        template_rendered.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
     return rv
 
 

@@ -258,6 +258,17 @@ class FloatConverter(NumberConverter):
     ) -> None:
         super().__init__(map, min=min, max=max, signed=signed)
 
+    def to_python(self, value: str) -> t.Any:
+        """Convert the text to a float, as :meth:`NumberConverter.to_python` does.
+
+        :raises ValidationError: also when the digits overflow to infinity (``"9" * 400 +
+            ".0"``): such a value has no URL form, so ``url_for`` could not build it back.
+        """
+        number = super().to_python(value)
+        if number in (float("inf"), float("-inf")):
+            raise ValidationError()
+        return number
+
     def to_url(self, value: t.Any) -> str:
         """Format the float positionally (never in exponent notation) so it matches again.
 
