@@ -402,7 +402,7 @@ def test_multipart_filename_in_an_unusable_charset_is_not_an_error(charset: str)
     assert not files
 
 
-@pytest.mark.parametrize("header", [b"filename\n=\"a.txt\"", b"filename=\"a\rb.txt\""])
+@pytest.mark.parametrize("header", [b'filename\n="a.txt"', b'filename="a\rb.txt"'])
 def test_multipart_part_header_with_a_bare_line_break_is_a_400(header: bytes) -> None:
     body = (
         b"--" + BOUNDARY.encode() + b"\r\n"

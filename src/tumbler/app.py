@@ -1216,7 +1216,8 @@ class Tumbler(Scaffold):
         if handler is None:
             raise e
         if ctx._body is not None:
-            await ctx._body.buffer()
+            # The answer is an error already: a body that fails to arrive must not replace it.
+            await ctx._body.buffer(quiet=True)
         return await _call(handler, e)
 
     async def _handle_http_exception(self, ctx: RequestContext, e: HTTPException) -> t.Any:
@@ -1228,7 +1229,7 @@ class Tumbler(Scaffold):
         if handler is None:
             return e
         if ctx._body is not None:
-            await ctx._body.buffer()
+            await ctx._body.buffer(quiet=True)
         return await _call(handler, e)
 
     def should_ignore_error(self, error: BaseException | None) -> bool:
@@ -1304,7 +1305,7 @@ class Tumbler(Scaffold):
         handler = self._find_error_handler(server_error, ctx.request.blueprints)
         if handler is not None:
             if ctx._body is not None:
-                await ctx._body.buffer()
+                await ctx._body.buffer(quiet=True)
             server_error = await _call(handler, server_error)
         return await self._finalize(ctx, server_error, from_error_handler=True)
 
@@ -1347,7 +1348,9 @@ class Tumbler(Scaffold):
 
     async def _process_response(self, ctx: RequestContext, response: Response) -> Response:
         if ctx._body is not None:
-            await ctx._body.buffer()
+            # The response is decided: a body that is too large or cut short now cannot
+            # change it (the view, had it read the body, would have seen the error).
+            await ctx._body.buffer(quiet=True)
         for func in ctx._after_request_functions:
             response = await _call(func, response)
         after = self.after_request_funcs

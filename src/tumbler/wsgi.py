@@ -9,6 +9,7 @@ a long-lived event loop, one per thread and reused, take over.
 from __future__ import annotations
 
 import contextvars
+import io
 import sys
 import threading
 import typing as t
@@ -125,6 +126,22 @@ def run_sync(coro: t.Coroutine[t.Any, t.Any, T]) -> T:
     return loop.run_until_complete(task)
 
 
+def _body_input(environ: dict[str, t.Any]) -> t.Any:
+    # Without a valid Content-Length the body's end is known only when the server says the
+    # input is terminated (chunked bodies under gunicorn and granian) or has buffered it
+    # (hypercorn); otherwise reading would wait on the socket until the client gives up, so the
+    # body reads as empty, as under ASGI.
+    stream = environ.get("wsgi.input")
+    length = environ.get("CONTENT_LENGTH")
+    if (
+        (length and length.isdigit())
+        or environ.get("wsgi.input_terminated")
+        or isinstance(stream, io.BytesIO)
+    ):
+        return stream
+    return None
+
+
 def request_from_environ(environ: dict[str, t.Any], request_class: type[Request]) -> Request:
     """Build a request from a WSGI environ.
 
@@ -161,7 +178,7 @@ def request_from_environ(environ: dict[str, t.Any], request_class: type[Request]
         query,
         EnvironHeaders(environ),
         environ.get("REMOTE_ADDR"),
-        environ.get("wsgi.input"),
+        _body_input(environ),
         environ,
     )
 
