@@ -29,6 +29,7 @@ from markupsafe import escape
 from tumbler.exceptions import NotFound
 from tumbler.exceptions import RequestedRangeNotSatisfiable
 from tumbler.security import safe_join
+from tumbler.wrappers.response import get_content_type
 
 if t.TYPE_CHECKING:
     from tumbler.wrappers import Request
@@ -320,32 +321,6 @@ def find_modules(
 
 # ---------------------------------------------------------------------------------------------
 # content types and files
-
-_CHARSET_MIMETYPES = frozenset(
-    [
-        "application/ecmascript",
-        "application/javascript",
-        "application/sql",
-        "application/xml",
-        "application/xml-dtd",
-        "application/xml-external-parsed-entity",
-    ]
-)
-
-
-def get_content_type(mimetype: str, charset: str) -> str:
-    """Return a ``Content-Type`` value, adding ``; charset=...`` for textual types.
-
-    :param mimetype: the MIME type, possibly with parameters already.
-    :param charset: the charset to add to ``text/*``, ``*+xml`` and the XML/JavaScript/SQL
-        application types, unless the value already names a charset.
-    :return: the header value.
-    """
-    if (
-        mimetype.startswith("text/") or mimetype in _CHARSET_MIMETYPES or mimetype.endswith("+xml")
-    ) and "charset" not in mimetype:
-        mimetype += f"; charset={charset}"
-    return mimetype
 
 
 class FileStream:
