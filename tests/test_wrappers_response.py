@@ -1125,3 +1125,9 @@ def test_view_returning_another_response_class_is_converted(app: Tumbler, client
     response = client.get("/")
     assert response.status_code == 202
     assert converted == [AppResponse]
+
+
+def test_retry_after_with_a_non_ascii_digit_reads_as_no_date() -> None:
+    response = Response()
+    response.headers["Retry-After"] = "\u00b9"
+    assert response.retry_after is None

@@ -134,7 +134,7 @@ def _body_input(environ: dict[str, t.Any]) -> t.Any:
     stream = environ.get("wsgi.input")
     length = environ.get("CONTENT_LENGTH")
     if (
-        (length and length.isdigit())
+        (length and length.isascii() and length.isdigit())
         or environ.get("wsgi.input_terminated")
         or isinstance(stream, io.BytesIO)
     ):

@@ -273,7 +273,7 @@ class _SetHeaderProperty:
 
 def _load_retry_after(value: str) -> datetime | None:
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return datetime.now(UTC) + timedelta(seconds=int(value))
     return parse_date(value)
 
