@@ -596,3 +596,58 @@ def test_non_asgi_application_is_refused_with_type_error() -> None:
 
 def test_session_class_is_returned(echo_app: Tumbler) -> None:
     assert isinstance(echo_app.test_client().websocket("/echo"), WebSocketSession)
+
+
+# -- cross-site websocket hijacking -----------------------------------------------------------
+
+
+def _accepting_app(app: Tumbler) -> Tumbler:
+    @app.websocket("/feed")
+    async def feed() -> None:
+        await websocket.accept()
+        await websocket.send("secret")
+        await websocket.close()
+
+    return app
+
+
+def test_websocket_from_another_origin_is_refused(app: Tumbler, client: TumblerClient) -> None:
+    _accepting_app(app)
+    with pytest.raises(WebSocketDenied) as info:
+        client.websocket("/feed", headers={"Origin": "https://evil.example"}).connect()
+    assert info.value.code == 1008
+    assert "Cross-site" in info.value.reason
+
+
+def test_websocket_from_its_own_origin_is_accepted(app: Tumbler, client: TumblerClient) -> None:
+    _accepting_app(app)
+    with client.websocket("/feed", headers={"Origin": "http://localhost"}) as ws:
+        assert ws.receive() == "secret"
+
+
+def test_websocket_without_origin_is_accepted(app: Tumbler, client: TumblerClient) -> None:
+    # Not a browser (browsers always send Origin on a websocket handshake).
+    _accepting_app(app)
+    with client.websocket("/feed") as ws:
+        assert ws.receive() == "secret"
+
+
+def test_websocket_from_a_trusted_origin_is_accepted(app: Tumbler, client: TumblerClient) -> None:
+    app.config["TRUSTED_ORIGINS"] = ["https://app.example.com"]
+    _accepting_app(app)
+    with client.websocket("/feed", headers={"Origin": "https://app.example.com"}) as ws:
+        assert ws.receive() == "secret"
+
+
+def test_csrf_exempt_websocket_accepts_other_origins(app: Tumbler, client: TumblerClient) -> None:
+    from tumbler import csrf_exempt
+
+    @app.websocket("/public")
+    @csrf_exempt
+    async def public() -> None:
+        await websocket.accept()
+        await websocket.send("hello")
+        await websocket.close()
+
+    with client.websocket("/public", headers={"Origin": "https://other.example"}) as ws:
+        assert ws.receive() == "hello"

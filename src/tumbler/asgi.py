@@ -633,6 +633,14 @@ async def _websocket(app: Tumbler, scope: Scope, receive: Receive, send: Send) -
             reason = exc.description if isinstance(exc, HTTPException) else str(exc)
             await ws.close(1008, (reason or "")[:120])
             return
+        csrf = app._security.csrf
+        if csrf is not None and not csrf.is_exempt(app, request):
+            # Browsers let any page open a websocket to any site, with the user's cookies:
+            # refuse handshakes from other origins (cross-site websocket hijacking).
+            refusal = csrf.origin_error(request)
+            if refusal is not None:
+                await ws.close(1008, "Cross-site websocket refused; see TRUSTED_ORIGINS.")
+                return
         bps = request.blueprints
         names: tuple[str | None, ...] = (None, *reversed(bps)) if bps else (None,)
         for name in names:

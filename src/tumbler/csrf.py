@@ -58,6 +58,7 @@ _SALT = "tumbler.csrf-token"
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 _ALLOWED_SITES = frozenset({"same-origin", "same-site", "none"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_PAGE_SCHEMES = {"ws": "http", "wss": "https"}
 
 T = t.TypeVar("T")
 
@@ -323,8 +324,10 @@ class CSRFProtection:
                 " Submit the form from a page served by this site.",
                 "null-origin",
             )
+        # A websocket handshake (ws/wss) comes from a page of the http/https origin.
+        scheme = _PAGE_SCHEMES.get(request.scheme, request.scheme)
         try:
-            own = _normalize_origin(f"{request.scheme}://{request.host}")
+            own = _normalize_origin(f"{scheme}://{request.host}")
         except Exception:
             own = None
         if origin is not None and origin == own:
