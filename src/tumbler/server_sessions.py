@@ -278,12 +278,7 @@ class ServerSideSessionInterface(SessionInterface):
                 f" {type(session).__name__}."
             )
         name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app) or session._opened_over_https
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
+        attributes = self._cookie_attributes(app, session)
 
         if session.accessed:
             response.vary.add("Cookie")
@@ -297,15 +292,7 @@ class ServerSideSessionInterface(SessionInterface):
                 self.store.delete(key)
                 session._in_store = False
             if session.modified or session._discard_cookie:
-                response.delete_cookie(
-                    name,
-                    domain=domain,
-                    path=path,
-                    secure=secure,
-                    partitioned=partitioned,
-                    samesite=samesite,
-                    httponly=httponly,
-                )
+                response.delete_cookie(name, **attributes)
                 response.vary.add("Cookie")
             return
 
@@ -329,12 +316,7 @@ class ServerSideSessionInterface(SessionInterface):
             name,
             signers[0].sign(session.sid).decode("ascii"),
             expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            partitioned=partitioned,
-            samesite=samesite,
+            **attributes,
         )
         response.vary.add("Cookie")
 

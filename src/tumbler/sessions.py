@@ -260,6 +260,18 @@ class SessionInterface:
         """
         raise NotImplementedError(f"{type(self).__name__} must implement open_session().")
 
+    def _cookie_attributes(self, app: t.Any, session: SessionMixin) -> dict[str, t.Any]:
+        # The attributes a session cookie is set and deleted with (a deletion must match them).
+        return {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app)
+            or bool(getattr(session, "_opened_over_https", False)),
+            "partitioned": self.get_cookie_partitioned(app),
+            "samesite": self.get_cookie_samesite(app),
+            "httponly": self.get_cookie_httponly(app),
+        }
+
     def save_session(self, app: t.Any, session: SessionMixin, response: Response) -> None:
         """Persist ``session`` and set or delete the cookie on ``response``.
 
@@ -382,12 +394,7 @@ class SecureCookieSessionInterface(SessionInterface):
         modified session is empty; otherwise sets it when :meth:`should_set_cookie` says so.
         """
         name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app) or bool(getattr(session, "_opened_over_https", False))
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
+        attributes = self._cookie_attributes(app, session)
 
         if session.accessed:
             response.vary.add("Cookie")
@@ -401,15 +408,7 @@ class SecureCookieSessionInterface(SessionInterface):
         data = dict.copy(session) if isinstance(session, dict) else dict(session)
         if not data:
             if session.modified:
-                response.delete_cookie(
-                    name,
-                    domain=domain,
-                    path=path,
-                    secure=secure,
-                    partitioned=partitioned,
-                    samesite=samesite,
-                    httponly=httponly,
-                )
+                response.delete_cookie(name, **attributes)
                 response.vary.add("Cookie")
             return
 
@@ -423,11 +422,6 @@ class SecureCookieSessionInterface(SessionInterface):
             name,
             serializer.dumps(data),
             expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            partitioned=partitioned,
-            samesite=samesite,
+            **attributes,
         )
         response.vary.add("Cookie")

@@ -18,6 +18,7 @@ from collections.abc import MutableMapping
 from ..http import _plain_int
 from ..http import dump_csp_header
 from ..http import dump_header
+from .structures import CallbackDict
 
 __all__ = ["ContentSecurityPolicy", "RequestCacheControl", "ResponseCacheControl"]
 
@@ -222,7 +223,7 @@ def _csp_directive(key: str) -> t.Any:
     return property(getter, setter, deleter, doc=f"The ``{key}`` directive, or ``None``.")
 
 
-class ContentSecurityPolicy(dict[str, str]):
+class ContentSecurityPolicy(CallbackDict[str, str]):
     """A ``Content-Security-Policy`` header as a dict of directive to source list.
 
     Properties such as ``csp.default_src`` read and write the matching directive (``None``
@@ -232,62 +233,14 @@ class ContentSecurityPolicy(dict[str, str]):
     :param on_update: Called with this object after each change.
     """
 
-    __slots__ = ("on_update",)
+    __slots__ = ()
 
     def __init__(
         self,
         values: Mapping[str, str] | Iterable[tuple[str, str]] = (),
         on_update: Callable[[ContentSecurityPolicy], None] | None = None,
     ) -> None:
-        super().__init__(values)
-        self.on_update = on_update
-
-    def _changed(self) -> None:
-        if self.on_update is not None:
-            self.on_update(self)
-
-    def __setitem__(self, key: str, value: str) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def clear(self) -> None:
-        """Remove every directive."""
-        super().clear()
-        self._changed()
-
-    def pop(self, key: str, *default: t.Any) -> t.Any:
-        """Remove and return a directive (or ``default``); calls ``on_update`` if removed."""
-        present = key in self
-        value = super().pop(key, *default)
-        if present:
-            self._changed()
-        return value
-
-    def popitem(self) -> tuple[str, str]:
-        """Remove and return the last directive."""
-        item = super().popitem()
-        self._changed()
-        return item
-
-    def setdefault(self, key: str, default: str = "") -> str:
-        """Return a directive, inserting ``default`` first if it is missing."""
-        if key in self:
-            return self[key]
-        self[key] = default
-        return default
-
-    def update(self, *args: t.Any, **kwargs: str) -> None:
-        """Update directives like :meth:`dict.update`, calling ``on_update`` once."""
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def __ior__(self, other: t.Any) -> t.Self:  # type: ignore[override,misc]
-        self.update(other)
-        return self
+        super().__init__(values, on_update)
 
     def to_header(self) -> str:
         """Serialise to a ``Content-Security-Policy`` header value."""
