@@ -35,6 +35,7 @@ from .exceptions import BadRequestKeyError
 from .exceptions import HTTPException
 from .exceptions import InternalServerError
 from .globals import _cv_context
+from .globals import _cv_get
 from .globals import g
 from .helpers import _split_blueprint_path
 from .helpers import get_debug_flag
@@ -54,6 +55,8 @@ from .scaffold import find_package
 from .scaffold import setupmethod
 from .sessions import SecureCookieSessionInterface
 from .sessions import SessionInterface
+from .signals import appcontext_popped
+from .signals import appcontext_pushed
 from .signals import appcontext_tearing_down
 from .signals import got_request_exception
 from .signals import request_finished
@@ -327,6 +330,9 @@ class Tumbler(Scaffold):
         self._got_first_request = False
         self._overrides: frozenset[str] = frozenset()
         self._security: SecurityPolicy = None  # type: ignore[assignment]
+        #: The subdomain requests are matched in when the URL map can match a path without an
+        #: adapter bound to the request (no host or subdomain matching); else ``None``.
+        self._quick_match_domain: str | None = None
         #: Per endpoint: whether its view is a coroutine function (decides where ASGI runs it).
         self._view_is_async: dict[str, bool] = {}
         #: Per endpoint: the blueprint names whose hooks apply, in both run orders.
@@ -998,6 +1004,9 @@ class Tumbler(Scaffold):
         # Built once from the config (see tumbler.protections): host and header checks on the
         # way in, CSRF checks before the hooks, security headers on the way out.
         self._security = SecurityPolicy(self)
+        url_map = self.url_map
+        if not url_map.host_matching and not self.subdomain_matching:
+            self._quick_match_domain = url_map.default_subdomain or ""
         self._got_first_request = True
 
     def _refuse(self, request: Request) -> Response | None:
@@ -1035,6 +1044,8 @@ class Tumbler(Scaffold):
         if asgi:
             ctx._asgi = True
             ctx._body = body
+        if preserve is None and _cv_get(None) is None and self._plain():
+            return await self._handle_plain(ctx)
         error: BaseException | None = None
         try:
             try:
@@ -1066,6 +1077,67 @@ class Tumbler(Scaffold):
                 await ctx._apop(error)
             # The exception's traceback holds this frame: break the cycle once it is reported.
             error = None
+
+    def _plain(self) -> bool:
+        # Whether nothing is registered around the views: no hook, no signal receiver, no
+        # overridden pipeline step. Read per request, as the hook dicts may change at any time.
+        return not (
+            self._overrides
+            or self.before_request_funcs
+            or self.url_value_preprocessors
+            or self.after_request_funcs
+            or self.teardown_request_funcs
+            or self.teardown_appcontext_funcs
+            or request_started.receivers
+            or request_finished.receivers
+            or request_tearing_down.receivers
+            or appcontext_pushed.receivers
+            or appcontext_popped.receivers
+            or appcontext_tearing_down.receivers
+        )
+
+    async def _handle_plain(self, ctx: RequestContext) -> Response:
+        # The pipeline of _handle and _full_dispatch for a plain app (see _plain), with the
+        # steps that would find nothing to run left out: no application context is entered
+        # (ctx.app_ctx makes one if g is used) and popping is closing the request. Errors take
+        # the same handlers as on the full road.
+        request = ctx.request
+        ctx._holds = 1
+        token = _cv_context.set(ctx)
+        try:
+            try:
+                try:
+                    if request.url_rule is None and request.routing_exception is None:
+                        ctx.match_request()
+                    csrf = self._security.csrf
+                    if (
+                        csrf is not None
+                        and request.method not in _SAFE_METHODS
+                        and request.routing_exception is None
+                    ):
+                        if ctx._body is not None and csrf.reads_form(request):
+                            await ctx._body.buffer()
+                        csrf.protect(ctx)
+                    rv = await self._dispatch(ctx)
+                except Exception as e:
+                    rv = await self._handle_user_exception(ctx, e)
+                    if rv is e:
+                        e.__traceback__ = None
+                response = self.make_response(rv)
+                body = ctx._body
+                if ctx._after_request_functions or (body is not None and not body.complete):
+                    response = await self._process_response(ctx, response)
+                else:
+                    self._save_session(ctx, response)
+            except Exception as e:
+                response = await self._handle_exception(ctx, e)
+            self._security.apply_response_headers(request, response)
+            return response
+        finally:
+            _cv_context.reset(token)
+            ctx._holds -= 1
+            if ctx._holds == 0:
+                ctx._close_request()
 
     async def _full_dispatch(self, ctx: RequestContext) -> Response:
         ov = self._overrides

@@ -233,18 +233,17 @@ class RequestContext:
 
     __slots__ = (
         "_after_request_functions",
+        "_app_ctx",
         "_asgi",
         "_body",
         "_holds",
         "_implicit_app_ctxs",
         "_session",
         "_tokens",
+        "_url_adapter",
         "app",
-        "app_ctx",
         "flashes",
-        "g",
         "request",
-        "url_adapter",
         "websocket",
     )
 
@@ -263,26 +262,68 @@ class RequestContext:
             request = request_from_environ(environ, app.request_class)
         self.app = app
         self.request: Request = request
-        self.url_adapter: MapAdapter | None = None
-        try:
-            self.url_adapter = app.create_url_adapter(request)
-        except Exception as e:
-            # A bad Host (untrusted, malformed) must become a 4xx at dispatch, not a crash here.
-            # Without its traceback, whose frames would hold this context in a cycle.
-            request.routing_exception = e.with_traceback(None)
+        app._configure_request(request)
+        # Built on first use: requests whose URL the map matches directly never need one.
+        self._url_adapter: MapAdapter | None = _sentinel
         self.flashes: list[tuple[str, str]] | None = None
         self._session = session
         self._after_request_functions: list[t.Callable[[Response], t.Any]] = []
         self._tokens: list[t.Any] = []
         self._implicit_app_ctxs: list[AppContext | None] = []
         self._holds = 0
-        self.app_ctx: AppContext = None  # type: ignore[assignment]
-        self.g: _AppCtxGlobals = None  # type: ignore[assignment]
+        self._app_ctx: AppContext | None = None
         self.websocket: t.Any = None
         # Set by the ASGI front end: run sync views in the thread pool, and the body stream
         # that must be buffered before code runs on the event loop.
         self._asgi = False
         self._body: t.Any = None
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The URL adapter bound to this request (matching and ``url_for``), made on first use.
+
+        ``None`` when the request's host cannot be bound; the error is then the request's
+        ``routing_exception``, answered as a 4xx at dispatch.
+        """
+        adapter = self._url_adapter
+        if adapter is _sentinel:
+            try:
+                adapter = self.app.create_url_adapter(self.request)
+            except Exception as e:
+                # A bad Host (malformed, not matching SERVER_NAME's IDNA form) must become a
+                # 4xx at dispatch, not a crash here. Without its traceback, whose frames would
+                # hold this context in a cycle.
+                adapter = None
+                if self.request.routing_exception is None:
+                    self.request.routing_exception = e.with_traceback(None)
+            self._url_adapter = adapter
+        return adapter
+
+    @url_adapter.setter
+    def url_adapter(self, value: MapAdapter | None) -> None:
+        self._url_adapter = value
+
+    @property
+    def app_ctx(self) -> AppContext:
+        """The application context this request runs in.
+
+        Pushing the request enters one (or reuses the active one of the same app). A request
+        the app serves on its short road (no hooks, no signals, see ``Tumbler._handle``) makes
+        it on first use of ``g`` or ``app_ctx``: most requests never touch either.
+        """
+        app_ctx = self._app_ctx
+        if app_ctx is None:
+            app_ctx = self._app_ctx = self.app.app_context()
+        return app_ctx
+
+    @app_ctx.setter
+    def app_ctx(self, value: AppContext) -> None:
+        self._app_ctx = value
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        """The ``g`` of this request's application context."""
+        return self.app_ctx.g
 
     @property
     def has_request(self) -> bool:
@@ -311,10 +352,17 @@ class RequestContext:
 
     def match_request(self) -> None:
         """Match the URL against the app's rules, storing the result or the routing exception."""
+        req = self.request
+        if self._url_adapter is _sentinel and self.websocket is None:
+            domain = self.app._quick_match_domain
+            if domain is not None:
+                found = self.app.url_map._quick_match(domain, req.path, req.method)
+                if found is not None:
+                    req.url_rule, req.view_args = found
+                    return
         adapter = self.url_adapter
         if adapter is None:
             return
-        req = self.request
         try:
             rule, view_args = adapter.match(return_rule=True, websocket=self.websocket is not None)
         except HTTPException as e:
@@ -335,8 +383,7 @@ class RequestContext:
             app_ctx = self.app.app_context()
             app_ctx._enter()
             self._implicit_app_ctxs.append(app_ctx)
-        self.app_ctx = app_ctx
-        self.g = app_ctx.g
+        self._app_ctx = app_ctx
         self._tokens.append(_cv_context.set(self))
         self._holds += 1
         req = self.request

@@ -13,6 +13,8 @@ from .adapter import _iter_multi_items
 from .adapter import _urlencode
 from .converters import DEFAULT_CONVERTERS
 from .converters import BaseConverter
+from .exceptions import NoMatch
+from .exceptions import RequestPath
 from .matcher import Matcher
 from .rules import Rule
 from .rules import RuleFactory
@@ -271,6 +273,38 @@ class Map:
             request.method,
             request.query_string.decode("latin-1"),
         )
+
+    def _quick_match(
+        self, domain: str, path: str, method: str
+    ) -> tuple[Rule, dict[str, t.Any]] | None:
+        """Match an HTTP request's ``path`` (one leading slash) without binding an adapter.
+
+        :return: ``(rule, values)`` for a plain match, or ``None`` when the answer needs a
+            :class:`MapAdapter`: no match (404/405), a redirect, or websocket rules to tell
+            apart. The adapter then matches again and raises the right error.
+        """
+        if self._remap:
+            self.update()
+        if self._has_websocket_rules:
+            return None
+        matcher = self._matcher
+        bucket = matcher.static.get(domain)  # type: ignore[union-attr]
+        if bucket is not None:
+            candidates = bucket.get(path)
+            if candidates is not None:
+                for rule in candidates:
+                    methods = rule.methods
+                    if methods is None or method in methods:
+                        if rule._post_match:
+                            return None
+                        return rule, dict(rule.defaults) if rule.defaults else {}
+        try:
+            found = matcher.match(domain, path, method, False)  # type: ignore[union-attr]
+        except (RequestPath, NoMatch):
+            return None
+        if found[0]._post_match:
+            return None
+        return found
 
     def update(self) -> None:
         """Compile the matcher and sort rules for building, once after rules changed.
