@@ -129,6 +129,7 @@ _PLAIN_RETURN_TYPES = frozenset({str, bytes, dict, list, tuple})
 # Pipeline methods a subclass may override with Flask's sync signatures; when it does, the
 # pipeline calls the override instead of its internal async implementation.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+_SAFE_GET_HEAD = frozenset({"GET", "HEAD"})
 
 # Hook lookup order: (app, then blueprints outer to inner), (blueprints inner to outer, then app).
 _HookNames = tuple[tuple[str | None, ...], tuple[str | None, ...]]
@@ -1026,26 +1027,34 @@ class Tumbler(Scaffold):
         """
         return await self._handle(request, False, None)
 
-    async def _handle(
+    def _handle(
         self,
         request: Request,
         asgi: bool,
         preserve: t.Callable[[t.Any], t.Any] | None,
         body: t.Any = None,
         ctx: RequestContext | None = None,
-    ) -> Response:
+    ) -> t.Coroutine[t.Any, t.Any, Response]:
+        # A plain function returning the coroutine that serves the request, so the front end
+        # awaits the chosen road directly: one coroutine less per request.
         if not self._got_first_request:
             self._first_request()
         if ctx is None:
             refused = self._refuse(request)
             if refused is not None:
-                return refused
+                return _ready(refused)
             ctx = RequestContext(self, request=request)
         if asgi:
             ctx._asgi = True
             ctx._body = body
         if preserve is None and _cv_get(None) is None and self._plain():
-            return await self._handle_plain(ctx)
+            return self._handle_plain(ctx)
+        return self._handle_full(ctx, preserve)
+
+    async def _handle_full(
+        self, ctx: RequestContext, preserve: t.Callable[[t.Any], t.Any] | None
+    ) -> Response:
+        request = ctx.request
         error: BaseException | None = None
         try:
             try:
@@ -1131,6 +1140,70 @@ class Tumbler(Scaffold):
                     self._save_session(ctx, response)
             except Exception as e:
                 response = await self._handle_exception(ctx, e)
+            self._security.apply_response_headers(request, response)
+            return response
+        finally:
+            _cv_context.reset(token)
+            ctx._holds -= 1
+            if ctx._holds == 0:
+                ctx._close_request()
+
+    def _handle_sync(
+        self, request: Request, preserve: t.Callable[[t.Any], t.Any] | None
+    ) -> Response:
+        # _handle for the WSGI front end: a sync view of a plain app is served without
+        # driving a coroutine at all.
+        if self._got_first_request and preserve is None and _cv_get(None) is None and self._plain():
+            refused = self._refuse(request)
+            if refused is not None:
+                return refused
+            ctx = RequestContext(self, request=request)
+            response = self._respond_plain(ctx)
+            if response is not None:
+                return response
+            return run_sync(self._handle_plain(ctx))
+        return run_sync(self._handle(request, False, preserve))
+
+    def _respond_plain(self, ctx: RequestContext) -> Response | None:
+        # _handle_plain without a coroutine, for a WSGI request whose view is sync: the common
+        # case, worth the few lines it repeats. Returns None before any app code has run when
+        # the request needs the coroutine road (a routing error, an unsafe method, which the
+        # CSRF check guards, an automatic OPTIONS answer, an async view).
+        request = ctx.request
+        if request.url_rule is None and request.routing_exception is None:
+            ctx.match_request()
+        rule = request.url_rule
+        method = request.method
+        if rule is None or (method not in _SAFE_GET_HEAD and method != "OPTIONS"):
+            return None
+        if method == "OPTIONS" and rule.provide_automatic_options:
+            return None
+        endpoint = rule.endpoint
+        is_async = self._view_is_async.get(endpoint)
+        view = self.view_functions[endpoint]
+        if is_async is None:
+            is_async = self._view_is_async[endpoint] = _iscoroutinefunction(view)
+        if is_async:
+            return None
+        ctx._holds = 1
+        token = _cv_context.set(ctx)
+        try:
+            try:
+                try:
+                    rv = view(**request.view_args)  # type: ignore[arg-type]
+                    if type(rv) not in _PLAIN_RETURN_TYPES and _isawaitable(rv):
+                        rv = run_sync(_await(rv))
+                except Exception as e:
+                    rv = run_sync(self._handle_user_exception(ctx, e))
+                    if rv is e:
+                        e.__traceback__ = None
+                response = self.make_response(rv)
+                if ctx._after_request_functions:
+                    response = run_sync(self._process_response(ctx, response))
+                else:
+                    self._save_session(ctx, response)
+            except Exception as e:
+                response = run_sync(self._handle_exception(ctx, e))
             self._security.apply_response_headers(request, response)
             return response
         finally:
@@ -1649,6 +1722,10 @@ class Tumbler(Scaffold):
 
 def _is_iterator(rv: t.Any) -> bool:
     return hasattr(rv, "__next__") or hasattr(rv, "__anext__")
+
+
+async def _ready(response: Response) -> Response:
+    return response
 
 
 async def _maybe_await(rv: t.Any) -> t.Any:

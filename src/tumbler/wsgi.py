@@ -248,7 +248,7 @@ def wsgi_app(
         start_response(response.status, response.headers.to_wsgi_list())
         return wsgi_body(response, environ.get("REQUEST_METHOD", "GET"))
     preserve = environ.get("tumbler.preserve_context")
-    response = run_sync(app._handle(request, False, preserve))
+    response = app._handle_sync(request, preserve)
     response.finalize_headers()
     start_response(response.status, response.headers.to_wsgi_list())
     return wsgi_body(response, request.method)

@@ -124,7 +124,8 @@ class UserAgent:
 
 
 class _cached(Generic[_T]):
-    """A read-only attribute computed on first access and kept in ``Request._cache``."""
+    """An attribute computed on first access and kept in the instance ``__dict__``, where later
+    reads find it without calling this descriptor again."""
 
     def __init__(self, func: Callable[[Any], _T]) -> None:
         self.func = func
@@ -140,12 +141,8 @@ class _cached(Generic[_T]):
     def __get__(self, obj: object | None, owner: type | None = None) -> _T | _cached[_T]:
         if obj is None:
             return self
-        cache: dict[str, Any] = obj._cache  # type: ignore[attr-defined]
-        try:
-            return cache[self.name]
-        except KeyError:
-            value = cache[self.name] = self.func(obj)
-            return value
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
 
 
 class _LimitedStream(io.RawIOBase):
@@ -350,17 +347,8 @@ class Request:
     __slots__ = (
         "__dict__",
         "__weakref__",
-        "_args",
-        "_cache",
-        "_cached_data",
-        "_cached_json",
-        "_cookies",
         "_environ",
-        "_environ_factory",
-        "_files",
-        "_form",
         "_input_stream",
-        "_stream",
         "headers",
         "json_module",
         "max_content_length",
@@ -417,9 +405,6 @@ class Request:
         self.headers = headers
         self.remote_addr = remote_addr
         self._environ = environ
-        #: Builds :attr:`environ` on first use when no environ was given (the ASGI front end
-        #: sets it: most requests never read their environ).
-        self._environ_factory: Callable[[], dict[str, Any]] | None = None
         self.max_content_length: int | None = None
         self.max_form_memory_size: int | None = None
         self.max_form_parts: int | None = None
@@ -428,15 +413,20 @@ class Request:
         self.routing_exception: Exception | None = None
         self.json_module: Any = None
         self._input_stream = stream
-        self._stream: IO[bytes] | None = None
-        self._cached_data: bytes | None = None
-        self._args: MultiDict[str, str] | None = None
-        self._form: MultiDict[str, str] | None = None
-        self._files: MultiDict[str, FileStorage] | None = None
-        self._cookies: MultiDict[str, str] | None = None
-        # (result of a strict get_json, result of a silent one); Ellipsis = not loaded.
-        self._cached_json: tuple[Any, Any] = (Ellipsis, Ellipsis)
-        self._cache: dict[str, Any] = {}
+
+    # What most requests never read starts as these class defaults; the first assignment puts
+    # the request's own value in its __dict__.
+    #: Builds :attr:`environ` on first use when no environ was given (the ASGI front end sets
+    #: it: most requests never read their environ).
+    _environ_factory: Callable[[], dict[str, Any]] | None = None
+    _stream: IO[bytes] | None = None
+    _cached_data: bytes | None = None
+    _args: MultiDict[str, str] | None = None
+    _form: MultiDict[str, str] | None = None
+    _files: MultiDict[str, FileStorage] | None = None
+    _cookies: MultiDict[str, str] | None = None
+    #: (result of a strict get_json, result of a silent one); Ellipsis = not loaded.
+    _cached_json: tuple[Any, Any] = (Ellipsis, Ellipsis)
 
     @property
     def environ(self) -> dict[str, Any]:

@@ -150,6 +150,17 @@ def get_content_type(mimetype: str, charset: str = "utf-8") -> str:
 _STATUS_LINES = {code: f"{code} {reason.upper()}" for code, reason in HTTP_STATUS_CODES.items()}
 
 
+_headers_new = Headers.__new__
+
+
+def _new_headers() -> Headers:
+    # An empty Headers without the call through __init__ (which checks for defaults).
+    hdrs = _headers_new(Headers)
+    hdrs._list = []
+    hdrs._lower = []
+    return hdrs
+
+
 @lru_cache(maxsize=64)
 def _content_type_header(mimetype: str) -> tuple[str, str]:
     # The Content-Type pair for a mimetype, checked as any header value is.
@@ -390,11 +401,8 @@ class Response:
     __slots__ = (
         "__dict__",
         "__weakref__",
-        "_file",
-        "_on_close",
         "_status",
         "_status_code",
-        "direct_passthrough",
         "headers",
         "response",
     )
@@ -423,16 +431,26 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        fast = headers is None and content_type is None
-        if fast:
+        self.response: BodyIterable
+        if headers is None and content_type is None:
             # The common case, a view returning a body: the only headers are the framework's
             # own, validated once per mimetype, so they go straight into the pair lists.
-            self.headers = hdrs = Headers()
+            self.headers = hdrs = _new_headers()
             if mimetype is None:
                 mimetype = self.default_mimetype
             if mimetype is not None:
                 hdrs._list.append(_content_type_header(mimetype))
                 hdrs._lower.append("content-type")
+            if type(response) is str and type(self).set_data is _base_set_data:
+                # set_data without the validating header path: no Content-Length exists yet.
+                data = response.encode()
+                self.response = [data]
+                if self.automatically_set_content_length:
+                    hdrs._list.append(("Content-Length", str(len(data))))
+                    hdrs._lower.append("content-length")
+                response = None
+            elif response is None:
+                self.response = []
         else:
             if isinstance(headers, Headers):
                 self.headers = headers
@@ -447,28 +465,31 @@ class Response:
                     content_type = get_content_type(mimetype)
             if content_type is not None:
                 self.headers["Content-Type"] = content_type
-        self._status = ""
-        self._status_code = 0
-        self.status = self.default_status if status is None else status
-        self.direct_passthrough = direct_passthrough
-        self._on_close: list[Callable[[], Any]] = []
-        #: A seekable binary file holding the whole body, set by ``send_file``; when
-        #: set, :meth:`make_conditional` serves ranges by seeking in it.
-        self._file: IO[bytes] | None = None
-        self.response: BodyIterable
-        if response is None:
-            self.response = []
-        elif type(response) is str and fast and type(self).set_data is _base_set_data:
-            # set_data without the validating header path: no Content-Length exists yet.
-            data = response.encode()
-            self.response = [data]
-            if self.automatically_set_content_length:
-                self.headers._list.append(("Content-Length", str(len(data))))
-                self.headers._lower.append("content-length")
-        elif isinstance(response, str | bytes | bytearray):
-            self.set_data(response)
+            if response is None:
+                self.response = []
+        if status is None:
+            status = self.default_status
+        if type(status) is int and status in _STATUS_LINES:
+            self._status = _STATUS_LINES[status]
+            self._status_code = status
         else:
-            self.response = response
+            self._status, self._status_code = _clean_status(status)
+        if direct_passthrough:
+            self.direct_passthrough = True
+        if response is not None:
+            if isinstance(response, str | bytes | bytearray):
+                self.set_data(response)
+            else:
+                self.response = response
+
+    # Most responses never set these: class defaults until the first assignment.
+    #: The body is sent as-is and never buffered by ``get_data`` (see the parameter).
+    direct_passthrough: bool = False
+    #: Callbacks :meth:`close` runs (:meth:`call_on_close` starts the list).
+    _on_close: list[Callable[[], Any]] | tuple[()] = ()
+    #: A seekable binary file holding the whole body, set by ``send_file``; when set,
+    #: :meth:`make_conditional` serves ranges by seeking in it.
+    _file: IO[bytes] | None = None
 
     def __repr__(self) -> str:
         if self.is_sequence:
@@ -750,7 +771,10 @@ class Response:
 
     def call_on_close(self, func: Callable[[], _T]) -> Callable[[], _T]:
         """Register ``func`` to run when :meth:`close` is called; usable as a decorator."""
-        self._on_close.append(func)
+        callbacks = self._on_close
+        if type(callbacks) is tuple:
+            callbacks = self._on_close = []
+        callbacks.append(func)  # type: ignore[union-attr]
         return func
 
     def close(self) -> None:
@@ -758,7 +782,10 @@ class Response:
         close = getattr(self.response, "close", None)
         if close is not None:
             close()
-        callbacks, self._on_close = self._on_close, []
+        callbacks = self._on_close
+        if not callbacks:
+            return
+        self._on_close = ()
         for func in callbacks:
             func()
 
