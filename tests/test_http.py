@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.parse
 import warnings
 from datetime import UTC
 from datetime import date
@@ -11,6 +12,9 @@ from datetime import timedelta
 from datetime import timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from tumbler import http
 from tumbler.datastructures import Accept
@@ -732,3 +736,25 @@ def test_parse_etags_drops_tags_with_control_characters() -> None:
     etags = http.parse_etags('"ok", bad\x00tag')
     assert etags.as_set() == {"ok"}
     assert etags.to_header() == '"ok"'
+
+
+_FORM_TEXT = st.text(alphabet=st.sampled_from(list("ab=&+%2F0\u00e9 \x00;")), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_FORM_TEXT)
+def test_parse_form_pairs_agrees_with_parse_qsl(text: str) -> None:
+    expected = urllib.parse.parse_qsl(text, keep_blank_values=True, errors="replace")
+    assert http.parse_form_pairs(text) == expected
+
+
+@pytest.mark.parametrize("text", ["a&b&c", "a=1&&b=2", "&&", "a", ""])
+@pytest.mark.parametrize("max_fields", [1, 2, 3, 4])
+def test_parse_form_pairs_field_limit_agrees_with_parse_qsl(text: str, max_fields: int) -> None:
+    try:
+        expected = urllib.parse.parse_qsl(text, keep_blank_values=True, max_num_fields=max_fields)
+    except ValueError:
+        with pytest.raises(ValueError):
+            http.parse_form_pairs(text, max_fields)
+    else:
+        assert http.parse_form_pairs(text, max_fields) == expected

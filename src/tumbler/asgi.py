@@ -323,14 +323,8 @@ def _encode_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
 
 
 def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    pairs = _ENCODED_PAIRS
-    raw = []
-    for pair in response.headers.to_wsgi_list():
-        encoded = pairs.get(pair)
-        if encoded is None:
-            encoded = _encode_pair(pair)
-        raw.append(encoded)
-    return raw
+    get = _ENCODED_PAIRS.get
+    return [get(pair) or _encode_pair(pair) for pair in response.headers.to_wsgi_list()]
 
 
 async def _send_response(

@@ -1,7 +1,7 @@
 """Parse request bodies into form fields and uploaded files, with limits.
 
-Two body types are understood: ``application/x-www-form-urlencoded`` (parsed with
-:func:`urllib.parse.parse_qsl`) and ``multipart/form-data`` (streamed through
+Two body types are understood: ``application/x-www-form-urlencoded`` (parsed as
+:func:`urllib.parse.parse_qsl` does, by :func:`tumbler.http.parse_form_pairs`) and ``multipart/form-data`` (streamed through
 python-multipart's callback parser, so a large upload never sits in memory whole).
 Every other content type leaves the body untouched for the application to read.
 
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 from typing import Any
 from typing import Protocol
 from typing import cast
-from urllib.parse import parse_qsl
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser
@@ -40,6 +39,7 @@ from tumbler.datastructures import Headers
 from tumbler.datastructures import MultiDict
 from tumbler.exceptions import BadRequest
 from tumbler.exceptions import RequestEntityTooLarge
+from tumbler.http import parse_form_pairs
 from tumbler.http import parse_options_header
 
 if TYPE_CHECKING:
@@ -201,16 +201,13 @@ class FormDataParser:
             raise RequestEntityTooLarge()
         body = _read_bounded(stream, content_length, limit)
         try:
-            items = parse_qsl(
+            items = parse_form_pairs(
                 # Raw non-ASCII bytes are not valid in this encoding, but clients send
                 # them; decoding first keeps them instead of failing the whole body.
                 body.decode("utf-8", "replace"),
-                keep_blank_values=True,
-                errors="replace",
-                max_num_fields=self.max_form_parts,
+                self.max_form_parts,
             )
         except ValueError as e:
-            # parse_qsl raises ValueError only when max_num_fields is exceeded.
             raise RequestEntityTooLarge(
                 f"The form has more than {self.max_form_parts} fields."
             ) from e

@@ -45,6 +45,7 @@ if t.TYPE_CHECKING:
     from .datastructures.range import Range
 
 __all__ = [
+    "parse_form_pairs",
     "COEP",
     "COOP",
     "HTTP_STATUS_CODES",
@@ -372,6 +373,36 @@ _PARAM_RE = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _CONTINUATION_RE = re.compile(r"\*([0-9]{1,3})(\*?)$")
+
+
+def parse_form_pairs(text: str, max_fields: int | None = None) -> list[tuple[str, str]]:
+    """Split a query string or urlencoded body into ``(name, value)`` pairs.
+
+    The result of :func:`urllib.parse.parse_qsl` with ``keep_blank_values=True`` and
+    ``errors="replace"``, in fewer steps: only pieces with ``+`` or ``%`` are decoded.
+
+    :param text: the decoded text (``a=1&b=two+words``); empty pieces are skipped and a piece
+        without ``=`` is a name with an empty value.
+    :param max_fields: refuse more ``&``-separated pieces than this.
+    :raises ValueError: when there are more than ``max_fields`` pieces.
+    """
+    if not text:
+        return []
+    if max_fields is not None and text.count("&") >= max_fields:
+        raise ValueError("Max number of fields exceeded")
+    pairs = []
+    for piece in text.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "+" in piece:
+            name = name.replace("+", " ")
+            value = value.replace("+", " ")
+        if "%" in piece:
+            name = _url_unquote(name, errors="replace")
+            value = _url_unquote(value, errors="replace")
+        pairs.append((name, value))
+    return pairs
 
 
 def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:

@@ -345,6 +345,20 @@ class SecurityPolicy:
         headers = request.headers
         max_count = self._max_count
         max_bytes = self._max_bytes
+        if type(headers) is EnvironHeaders and self._proxy is None:
+            # The common WSGI case, inlined: the environ holds every header plus a few CGI
+            # variables, so its sizes bound theirs (see _within_header_limits).
+            environ = headers.environ
+            if (
+                len(environ) <= (max_count or _UNLIMITED)
+                and len("".join(environ)) + len("".join(filter(_is_str, environ.values())))
+                <= (max_bytes or _UNLIMITED)
+            ) or (max_count is None and max_bytes is None):
+                hosts = self._hosts
+                host = environ.get("HTTP_HOST")
+                if hosts is None or host is None or hosts.allows(host):
+                    return None
+                return hosts.error(host)
         if (max_count is not None or max_bytes is not None) and not _within_header_limits(
             headers, max_count or _UNLIMITED, max_bytes or _UNLIMITED
         ):

@@ -126,16 +126,18 @@ class Headers(cabc.MutableMapping[t.Any, t.Any]):
         newline and are not scanned again.
         """
         rv = cls()
-        pairs = rv._list
-        lower = rv._lower
-        names = _RAW_NAMES
-        for key, value in raw:
-            try:
-                name = names[key]
-            except (KeyError, TypeError):  # new, or not bytes (a bytearray is unhashable)
-                name = _decode_raw_name(key)
-            pairs.append((name[0], value.decode("latin-1")))
-            lower.append(name[1])
+        if type(raw) is not list:
+            raw = list(raw)  # read twice below
+        get = _RAW_NAMES.get
+        try:
+            names = [get(key) or _decode_raw_name(key) for key, _value in raw]
+        except TypeError:  # a bytearray name is unhashable
+            names = [_decode_raw_name(key) for key, _value in raw]
+        rv._list = [
+            (name[0], value.decode("latin-1"))
+            for name, (_key, value) in zip(names, raw, strict=True)
+        ]
+        rv._lower = [name[1] for name in names]
         return rv
 
     # -- reading ---------------------------------------------------------------------------
@@ -252,6 +254,8 @@ class Headers(cabc.MutableMapping[t.Any, t.Any]):
 
     def to_wsgi_list(self) -> list[tuple[str, str]]:
         """Return a new list of ``(name, value)`` pairs for WSGI ``start_response``."""
+        if type(self) is Headers:
+            return self._list.copy()
         return list(self.__iter__())
 
     def copy(self) -> te.Self:

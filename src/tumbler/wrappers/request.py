@@ -30,7 +30,6 @@ from typing import Protocol
 from typing import TypeVar
 from typing import cast
 from typing import overload
-from urllib.parse import parse_qsl
 from urllib.parse import unquote_to_bytes
 
 from tumbler.datastructures import Accept
@@ -60,6 +59,7 @@ from tumbler.http import parse_cache_control_header
 from tumbler.http import parse_cookie
 from tumbler.http import parse_date
 from tumbler.http import parse_etags
+from tumbler.http import parse_form_pairs
 from tumbler.http import parse_if_range_header
 from tumbler.http import parse_list_header
 from tumbler.http import parse_options_header
@@ -631,11 +631,7 @@ class Request:
         rv = self._args
         if rv is None:
             rv = self._args = self.parameter_storage_class(
-                parse_qsl(
-                    self.query_string.decode("utf-8", "replace"),
-                    keep_blank_values=True,
-                    errors="replace",
-                )
+                parse_form_pairs(self.query_string.decode("utf-8", "replace"))
             )
         return rv
 

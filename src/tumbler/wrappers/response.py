@@ -751,6 +751,8 @@ class Response:
         """
         code = self._status_code
         headers = self.headers
+        if type(headers) is Headers and "content-length" in headers._lower and 200 <= code != 204:
+            return  # the common case: the body's length is known, and allowed
         if code < 200 or code == 204:
             if "Content-Length" in headers:
                 del headers["Content-Length"]
