@@ -1149,20 +1149,24 @@ class Tumbler(Scaffold):
                 ctx._close_request()
 
     def _handle_sync(
-        self, request: Request, preserve: t.Callable[[t.Any], t.Any] | None
+        self,
+        request: Request,
+        preserve: t.Callable[[t.Any], t.Any] | None,
+        ctx: RequestContext | None = None,
     ) -> Response:
-        # _handle for the WSGI front end: a sync view of a plain app is served without
-        # driving a coroutine at all.
+        # _handle for callers without an event loop (the WSGI front end, ASGI's worker
+        # threads): a sync view of a plain app is served without driving a coroutine at all.
         if self._got_first_request and preserve is None and _cv_get(None) is None and self._plain():
-            refused = self._refuse(request)
-            if refused is not None:
-                return refused
-            ctx = RequestContext(self, request=request)
+            if ctx is None:
+                refused = self._refuse(request)
+                if refused is not None:
+                    return refused
+                ctx = RequestContext(self, request=request)
             response = self._respond_plain(ctx)
             if response is not None:
                 return response
             return run_sync(self._handle_plain(ctx))
-        return run_sync(self._handle(request, False, preserve))
+        return run_sync(self._handle(request, False, preserve, None, ctx))
 
     def _respond_plain(self, ctx: RequestContext) -> Response | None:
         # _handle_plain without a coroutine, for a WSGI request whose view is sync: the common
@@ -1308,7 +1312,7 @@ class Tumbler(Scaffold):
         view = self.view_functions[endpoint]
         kwargs = req.view_args or {}
         body = ctx._body
-        if body is not None:
+        if body is not None and not body.complete:
             # On the event loop (ASGI): the body must be in memory before code reads it there.
             await body.buffer()
         is_async = self._view_is_async.get(endpoint)

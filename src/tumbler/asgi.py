@@ -23,7 +23,6 @@ from .exceptions import ClientDisconnected
 from .exceptions import HTTPException
 from .exceptions import RequestEntityTooLarge
 from .wrappers import Response as _BaseResponse
-from .wsgi import run_sync
 
 if t.TYPE_CHECKING:
     from .app import Tumbler
@@ -417,7 +416,7 @@ def _view_is_async(app: Tumbler, request: Request) -> bool:
 def _handle_in_thread(
     app: Tumbler, ctx: RequestContext, preserve: t.Callable[[t.Any], t.Any] | None
 ) -> Response:
-    return run_sync(app._handle(ctx.request, False, preserve, None, ctx))
+    return app._handle_sync(ctx.request, preserve, ctx)
 
 
 async def _http(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> None:

@@ -151,33 +151,35 @@ def request_from_environ(environ: dict[str, t.Any], request_class: type[Request]
 
     :raises BadRequest: when the path is not valid UTF-8.
     """
-    path = environ.get("PATH_INFO") or ""
-    script = environ.get("SCRIPT_NAME") or ""
+    get = environ.get
+    path = get("PATH_INFO") or ""
+    script = get("SCRIPT_NAME") or ""
+    query = get("QUERY_STRING") or ""
     try:
         if not path.isascii():
             path = path.encode("latin-1").decode("utf-8")
-        if not script.isascii():
+        if script and not script.isascii():
             script = script.encode("latin-1").decode("utf-8")
-        query = (environ.get("QUERY_STRING") or "").encode("latin-1")
+        query_bytes = query.encode("latin-1") if query else b""
     except UnicodeError:
         raise BadRequest("The request URL is not valid UTF-8.") from None
-    server_name = environ.get("SERVER_NAME")
+    server_name = get("SERVER_NAME")
     server: tuple[str, int | None] | None = None
     if server_name:
-        port = environ.get("SERVER_PORT")
+        port = get("SERVER_PORT")
         try:
             server = (server_name, int(port) if port else None)
         except ValueError:
             server = (server_name, None)
     return request_class(
-        environ.get("REQUEST_METHOD") or "GET",
-        environ.get("wsgi.url_scheme") or "http",
+        get("REQUEST_METHOD") or "GET",
+        get("wsgi.url_scheme") or "http",
         server,
         script,
         path,
-        query,
+        query_bytes,
         EnvironHeaders(environ),
-        environ.get("REMOTE_ADDR"),
+        get("REMOTE_ADDR"),
         _body_input(environ),
         environ,
     )

@@ -399,8 +399,8 @@ class Request:
         self.method = method.upper()
         self.scheme = scheme
         self.server = server
-        self.root_path = root_path.rstrip("/")
-        self.path = "/" + path.lstrip("/")
+        self.root_path = root_path.rstrip("/") if root_path else ""
+        self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         self.query_string = query_string
         self.headers = headers
         self.remote_addr = remote_addr
