@@ -252,3 +252,23 @@ def test_signal_receivers_move_the_app_to_the_full_pipeline() -> None:
     with request_started.connected_to(receiver, app):
         app.test_client().get("/text")
     assert seen == ["/text"]
+
+
+def test_receivers_for_another_app_leave_this_one_plain() -> None:
+    from tumbler.signals import request_started
+
+    app = build(False)
+    other = build(False)
+    seen: list[str] = []
+
+    def receiver(sender: Tumbler, **extra: t.Any) -> None:
+        seen.append(request.path)
+
+    def refuse_full_road(*args: t.Any) -> t.NoReturn:
+        raise AssertionError("a plain app took the full pipeline")
+
+    app._handle_full = refuse_full_road  # type: ignore[method-assign]
+    with request_started.connected_to(receiver, other):
+        assert app.test_client().get("/text").status_code == 200
+        assert other.test_client().get("/text").status_code == 200
+    assert seen == ["/text"]

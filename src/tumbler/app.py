@@ -130,6 +130,15 @@ _PLAIN_RETURN_TYPES = frozenset({str, bytes, dict, list, tuple})
 # pipeline calls the override instead of its internal async implementation.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 _SAFE_GET_HEAD = frozenset({"GET", "HEAD"})
+# The signals sent while serving a request: an app with receivers for them takes the full road.
+_PIPELINE_SIGNALS = (
+    request_started,
+    request_finished,
+    request_tearing_down,
+    appcontext_pushed,
+    appcontext_popped,
+    appcontext_tearing_down,
+)
 
 # Hook lookup order: (app, then blueprints outer to inner), (blueprints inner to outer, then app).
 _HookNames = tuple[tuple[str | None, ...], tuple[str | None, ...]]
@@ -1090,20 +1099,26 @@ class Tumbler(Scaffold):
     def _plain(self) -> bool:
         # Whether nothing is registered around the views: no hook, no signal receiver, no
         # overridden pipeline step. Read per request, as the hook dicts may change at any time.
-        return not (
+        if (
             self._overrides
             or self.before_request_funcs
             or self.url_value_preprocessors
             or self.after_request_funcs
             or self.teardown_request_funcs
             or self.teardown_appcontext_funcs
-            or request_started.receivers
+        ):
+            return False
+        if (
+            request_started.receivers
             or request_finished.receivers
             or request_tearing_down.receivers
             or appcontext_pushed.receivers
             or appcontext_popped.receivers
             or appcontext_tearing_down.receivers
-        )
+        ):
+            # Receivers connected for another app do not make this one observed.
+            return not any(signal.has_receivers_for(self) for signal in _PIPELINE_SIGNALS)
+        return True
 
     async def _handle_plain(self, ctx: RequestContext) -> Response:
         # The pipeline of _handle and _full_dispatch for a plain app (see _plain), with the

@@ -248,14 +248,38 @@ class DefaultJSONProvider(JSONProvider):
         """
         obj = self._prepare_response_obj(args, kwargs)
         app = self._app
-        dump_args: dict[str, t.Any] = {}
         debug = bool(getattr(app, "debug", False)) if app is not None else False
-        if (self.compact is None and debug) or self.compact is False:
-            dump_args["indent"] = 2
+        indent = (self.compact is None and debug) or self.compact is False
+        if type(self).dumps is DefaultJSONProvider.dumps:
+            text = _encoder(self.default, self.ensure_ascii, self.sort_keys, indent).encode(obj)
+        elif indent:
+            text = self.dumps(obj, indent=2)
         else:
-            dump_args["separators"] = (",", ":")
-        body = f"{self.dumps(obj, **dump_args)}\n"
-        return _response_class(app)(body, mimetype=self.mimetype)
+            text = self.dumps(obj, separators=(",", ":"))
+        return _response_class(app)(f"{text}\n", mimetype=self.mimetype)
+
+
+# Encoders for response(), by settings: json.dumps() with any keyword argument builds a new
+# JSONEncoder per call, and an encoder is reusable (encode() keeps no state between calls).
+_ENCODERS: dict[tuple[t.Any, ...], json.JSONEncoder] = {}
+
+
+def _encoder(
+    default: t.Callable[[t.Any], t.Any], ensure_ascii: bool, sort_keys: bool, indent: bool
+) -> json.JSONEncoder:
+    key = (default, ensure_ascii, sort_keys, indent)
+    encoder = _ENCODERS.get(key)
+    if encoder is None:
+        encoder = json.JSONEncoder(
+            default=default,
+            ensure_ascii=ensure_ascii,
+            sort_keys=sort_keys,
+            indent=2 if indent else None,
+            separators=None if indent else (",", ":"),
+        )
+        if len(_ENCODERS) < 32:
+            _ENCODERS[key] = encoder
+    return encoder
 
 
 def htmlsafe_json_dumps(
