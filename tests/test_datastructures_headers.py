@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import typing as t
 
 import pytest
 
@@ -612,3 +613,71 @@ def test_header_set_update_clear_and_as_set() -> None:
     hs.clear()
     assert len(hs) == 0
     assert repr(HeaderSet(["a"])) == "HeaderSet(['a'])"
+
+
+RAW_PAIRS = [
+    (b"host", b"example.com"),
+    (b"x-thing", b"caf\xe9"),
+    (b"cookie", b"a=1"),
+    (b"x-thing", b"two"),
+]
+
+
+def test_raw_headers_answer_lookups_without_decoding() -> None:
+    from tumbler.datastructures.headers import RawHeaders
+
+    headers = RawHeaders(RAW_PAIRS)
+    assert headers.raw_get(b"host") == "example.com"
+    assert headers.raw_get(b"x-thing") == "caf\xe9"
+    assert headers.raw_get(b"missing") is None
+    assert "Cookie" in headers
+    assert "cookie" in headers
+    assert "Accept" not in headers
+    assert headers.raw == RAW_PAIRS
+    assert type(headers) is RawHeaders
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda h: h.get("X-Thing"),
+        lambda h: h.getlist("x-thing"),
+        lambda h: list(h),
+        lambda h: h.copy(),
+        lambda h: h[0:2],
+        lambda h: len(h),
+        lambda h: h.to_wsgi_list(),
+        lambda h: h == Headers.from_raw(RAW_PAIRS),
+        lambda h: repr(h),
+    ],
+)
+def test_raw_headers_decode_on_first_other_use(use: t.Callable[[Headers], t.Any]) -> None:
+    from tumbler.datastructures.headers import RawHeaders
+
+    headers = RawHeaders(iter(RAW_PAIRS))  # any iterable: kept as a list
+    expected = Headers.from_raw(RAW_PAIRS)
+    assert use(headers) == use(expected)
+    assert type(headers) is Headers
+    assert headers == expected
+    assert headers.getlist("X-Thing") == ["caf\xe9", "two"]
+
+
+def test_raw_headers_are_writable_once_decoded() -> None:
+    from tumbler.datastructures.headers import RawHeaders
+
+    headers = RawHeaders(RAW_PAIRS)
+    headers["X-New"] = "1"
+    assert type(headers) is Headers
+    assert headers["x-new"] == "1"
+    assert headers["Host"] == "example.com"
+    assert RAW_PAIRS[0] == (b"host", b"example.com")  # the scope's list is not changed
+
+
+def test_raw_headers_copy_and_pickle_as_headers() -> None:
+    from tumbler.datastructures.headers import RawHeaders
+
+    assert type(copy.copy(RawHeaders(RAW_PAIRS))) is Headers
+    assert type(copy.deepcopy(RawHeaders(RAW_PAIRS))) is Headers
+    restored = pickle.loads(pickle.dumps(RawHeaders(RAW_PAIRS)))
+    assert restored == Headers.from_raw(RAW_PAIRS)
+    assert type(restored) is Headers

@@ -420,3 +420,59 @@ def test_abort_with_user_input_is_escaped(asgi: bool) -> None:
     assert rv.status_code == 400
     assert "<script>" not in rv.text
     assert "&lt;script&gt;" in rv.text
+
+
+def _raw_asgi_status(app: Tumbler, headers: list[tuple[bytes, bytes]]) -> int:
+    import asyncio
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 80),
+    }
+    sent: list[dict[str, t.Any]] = []
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return t.cast(int, sent[0]["status"])
+
+
+@pytest.mark.parametrize("name", [b"host", b"Host", b"HOST"])
+def test_asgi_host_check_reads_raw_names_in_any_case(name: bytes) -> None:
+    app = Tumbler(__name__)
+    app.config["TRUSTED_HOSTS"] = ["good.example"]
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    assert _raw_asgi_status(app, [(name, b"evil.example")]) == 400
+    assert _raw_asgi_status(app, [(name, b"good.example")]) == 200
+
+
+def test_asgi_header_limits_count_raw_bytes() -> None:
+    app = Tumbler(__name__)
+    app.config.update(MAX_HEADER_BYTES=100, MAX_HEADER_COUNT=5)
+
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    host = [(b"host", b"localhost")]
+    assert _raw_asgi_status(app, [*host, (b"x-big", b"a" * 100)]) == 431
+    assert _raw_asgi_status(app, host + [(b"x-n", b"1")] * 5) == 431
+    assert _raw_asgi_status(app, [*host, (b"x-n", b"1")]) == 200

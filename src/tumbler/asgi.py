@@ -18,6 +18,7 @@ from urllib.parse import unquote_to_bytes
 
 from .ctx import RequestContext
 from .datastructures import Headers
+from .datastructures.headers import RawHeaders
 from .exceptions import BadRequest
 from .exceptions import ClientDisconnected
 from .exceptions import HTTPException
@@ -297,7 +298,7 @@ def request_from_scope(
         root_path,
         path,
         scope.get("query_string", b""),
-        Headers.from_raw(scope["headers"]),
+        RawHeaders(scope["headers"]),
         client[0] if client else None,
         body,
     )

@@ -29,6 +29,7 @@ from itertools import chain
 from .datastructures import EnvironHeaders
 from .datastructures import Headers
 from .datastructures import ImmutableDict
+from .datastructures.headers import RawHeaders
 from .exceptions import BadHost
 from .exceptions import HTTPException
 from .exceptions import RequestHeaderFieldsTooLarge
@@ -356,6 +357,18 @@ class SecurityPolicy:
             ) or (max_count is None and max_bytes is None):
                 hosts = self._hosts
                 host = environ.get("HTTP_HOST")
+                if hosts is None or host is None or hosts.allows(host):
+                    return None
+                return hosts.error(host)
+        elif type(headers) is RawHeaders and self._proxy is None:
+            # The common ASGI case, on the undecoded pairs (latin-1: one byte per character).
+            raw = headers.raw
+            if (
+                len(raw) <= (max_count or _UNLIMITED)
+                and sum(map(len, chain.from_iterable(raw))) <= (max_bytes or _UNLIMITED)
+            ) or (max_count is None and max_bytes is None):
+                hosts = self._hosts
+                host = headers.raw_get(b"host")
                 if hosts is None or host is None or hosts.allows(host):
                     return None
                 return hosts.error(host)

@@ -608,6 +608,81 @@ def _environ_key(key: str) -> str:
     return name
 
 
+_LIST_SLOT: t.Any = Headers.__dict__["_list"]
+_LOWER_SLOT: t.Any = Headers.__dict__["_lower"]
+
+
+class RawHeaders(Headers):
+    """Request headers from ASGI ``scope["headers"]``, decoded on first use.
+
+    Until something reads them as a whole, the raw byte pairs are kept as they came and only
+    :meth:`raw_get`, :attr:`raw` and ``in`` look at them; most requests need no more (the
+    security checks read the host and the sizes, the session looks for a cookie). The first
+    other use decodes them as :meth:`Headers.from_raw` does and the object becomes a plain
+    :class:`Headers` (its class changes).
+
+    :param raw: the scope's ``headers``: ``(name, value)`` byte pairs.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, raw: cabc.Iterable[tuple[bytes, bytes]]) -> None:
+        # The raw pairs wait in Headers' own ``_list`` slot, read through the base's
+        # descriptor: this class's ``_list`` attribute is the property that decodes them.
+        _LIST_SLOT.__set__(self, raw if type(raw) is list else list(raw))
+
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        """The undecoded ``(name, value)`` byte pairs."""
+        return _LIST_SLOT.__get__(self)
+
+    def raw_get(self, name: bytes) -> str | None:
+        """Return the first value of the header ``name`` (lower-case bytes), decoded."""
+        for key, value in _LIST_SLOT.__get__(self):
+            if key == name or key.lower() == name:
+                return value.decode("latin-1")
+        return None
+
+    def __contains__(self, key: object) -> bool:
+        if type(key) is str and key.isascii():
+            return self.raw_get(key.lower().encode()) is not None
+        return super().__contains__(key)
+
+    # What reads the class before the header lists: decode first, then ask again (the object
+    # is a Headers by then).
+    def copy(self) -> Headers:  # type: ignore[override]
+        self._decode()
+        return self.copy()
+
+    def __getitem__(self, key: t.Any) -> t.Any:
+        self._decode()
+        return self[key]
+
+    def __repr__(self) -> str:
+        self._decode()
+        return repr(self)
+
+    def __reduce_ex__(self, protocol: t.SupportsIndex) -> t.Any:
+        self._decode()
+        return self.__reduce_ex__(protocol)
+
+    def _decode(self) -> None:
+        decoded = Headers.from_raw(_LIST_SLOT.__get__(self))
+        _LIST_SLOT.__set__(self, decoded._list)
+        _LOWER_SLOT.__set__(self, decoded._lower)
+        self.__class__ = Headers  # type: ignore[assignment]
+
+    @property
+    def _list(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        self._decode()
+        return _LIST_SLOT.__get__(self)
+
+    @property
+    def _lower(self) -> list[str]:  # type: ignore[override]
+        self._decode()
+        return _LOWER_SLOT.__get__(self)
+
+
 class EnvironHeaders(ImmutableHeadersMixin, Headers):  # type: ignore[misc]
     """A read-only :class:`Headers` view over a WSGI environ, read on each access.
 
