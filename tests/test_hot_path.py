@@ -67,6 +67,70 @@ def test_default_mimetype_with_a_newline_is_refused() -> None:
         Broken("x")
 
 
+def _plain_fields(response: Response) -> t.Any:
+    return (
+        type(response),
+        response.status,
+        response.status_code,
+        response.headers.to_wsgi_list(),
+        response.get_data(),
+        response.direct_passthrough,
+    )
+
+
+def test_text_response_is_what_the_constructor_makes() -> None:
+    from tumbler.wrappers.response import text_response
+
+    class Plain(Response):
+        pass
+
+    for cls in (Response, Plain):
+        fast = text_response(cls, "h\u00e9llo")
+        assert _plain_fields(fast) == _plain_fields(cls("h\u00e9llo"))
+        fast.call_on_close(lambda: None)  # the lazily made callback list works
+        fast.headers["X-After"] = "1"
+        assert fast.headers["x-after"] == "1"
+
+
+class _OwnInit(Response):
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers["X-Own-Init"] = "1"
+
+
+class _Created(Response):
+    default_status = 201
+
+
+class _NoLength(Response):
+    automatically_set_content_length = False
+
+
+class _OwnMimetype(Response):
+    default_mimetype = "text/plain"
+
+
+@pytest.mark.parametrize("cls", [_OwnInit, _Created, _NoLength, _OwnMimetype])
+def test_text_response_defers_to_a_class_that_makes_text_its_own_way(
+    cls: type[Response],
+) -> None:
+    from tumbler.wrappers.response import text_response
+
+    assert _plain_fields(text_response(cls, "body")) == _plain_fields(cls("body"))
+
+
+def test_make_response_uses_the_response_class_for_text(app: Tumbler, client: t.Any) -> None:
+    app.response_class = _OwnInit
+
+    @app.route("/")
+    def index() -> str:
+        return "text"
+
+    rv = client.get("/")
+    assert rv.headers["X-Own-Init"] == "1"
+    assert rv.get_data() == b"text"
+
+
 def test_view_returning_a_str_subclass_keeps_its_text(app: Tumbler, client: t.Any) -> None:
     class Text(str):
         pass

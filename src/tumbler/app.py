@@ -66,6 +66,7 @@ from .templating import Environment
 from .templating import _default_template_ctx_processor
 from .wrappers import Request
 from .wrappers import Response
+from .wrappers.response import text_response
 from .wsgi import NEED_LOOP
 from .wsgi import run_sync
 
@@ -897,7 +898,7 @@ class Tumbler(Scaffold):
         response_class = self.response_class
         rv_type = type(rv)
         if rv_type is str:
-            return response_class(rv)
+            return text_response(response_class, rv)
         if rv_type is response_class:
             return rv
         status = headers = None

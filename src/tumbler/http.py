@@ -399,8 +399,10 @@ def parse_form_pairs(text: str, max_fields: int | None = None) -> list[tuple[str
             name = name.replace("+", " ")
             value = value.replace("+", " ")
         if "%" in piece:
-            name = _url_unquote(name, errors="replace")
-            value = _url_unquote(value, errors="replace")
+            if "%" in name:
+                name = _url_unquote(name, errors="replace")
+            if "%" in value:
+                value = _url_unquote(value, errors="replace")
         pairs.append((name, value))
     return pairs
 

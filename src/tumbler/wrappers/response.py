@@ -1445,6 +1445,51 @@ class Response:
 
 # __init__ inlines set_data for a str body unless a subclass overrides set_data.
 _base_set_data = Response.set_data
+_base_init = Response.__init__
+_response_new = Response.__new__
+
+# Per response class: the Content-Type pair of a plain text answer, or None when the class
+# changes how one is made (its own __init__ or set_data, another status or no length).
+_TEXT_TEMPLATES: dict[type[Response], tuple[str, str] | None] = {}
+
+
+def _text_template(cls: type[Response]) -> tuple[str, str] | None:
+    template = None
+    if (
+        cls.__init__ is _base_init
+        and cls.set_data is _base_set_data
+        and cls.default_status == 200
+        and cls.automatically_set_content_length
+        and cls.default_mimetype is not None
+    ):
+        template = _content_type_header(cls.default_mimetype)
+    if len(_TEXT_TEMPLATES) < 64:
+        _TEXT_TEMPLATES[cls] = template
+    return template
+
+
+def text_response(cls: type[Response], body: str) -> Response:
+    """``cls(body)`` for a ``str`` body: what a view returning text becomes.
+
+    Builds the response without the argument handling of ``__init__`` when ``cls`` makes
+    text responses as :class:`Response` does; otherwise calls ``cls(body)``.
+    """
+    try:
+        template = _TEXT_TEMPLATES[cls]
+    except KeyError:
+        template = _text_template(cls)
+    if template is None:
+        return cls(body)
+    data = body.encode()
+    response = _response_new(cls)
+    headers = _headers_new(Headers)
+    headers._list = [template, ("Content-Length", str(len(data)))]
+    headers._lower = ["content-type", "content-length"]
+    response.headers = headers
+    response.response = [data]
+    response._status = "200 OK"
+    response._status_code = 200
+    return response
 
 
 def _resolve_ranges(ranges: list[tuple[int, int | None]], length: int) -> list[tuple[int, int]]:
