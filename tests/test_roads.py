@@ -272,3 +272,23 @@ def test_receivers_for_another_app_leave_this_one_plain() -> None:
         assert app.test_client().get("/text").status_code == 200
         assert other.test_client().get("/text").status_code == 200
     assert seen == ["/text"]
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+def test_url_for_with_an_unbindable_host_is_a_4xx(asgi: bool) -> None:
+    from tumbler.exceptions import BadHost
+
+    class Picky(Tumbler):
+        def create_url_adapter(self, request: t.Any) -> t.Any:
+            if request is not None:
+                raise BadHost("This host cannot be bound.")
+            return super().create_url_adapter(request)
+
+    app = Picky("picky")
+
+    @app.route("/")
+    def index() -> str:
+        return url_for("index")
+
+    rv = app.test_client(asgi=asgi).get("/")
+    assert rv.status_code == 400

@@ -825,6 +825,10 @@ class Tumbler(Scaffold):
             if _external is None:
                 _external = True
         if url_adapter is None:
+            if ctx is not None and ctx.request is not None:
+                error = ctx.request.routing_exception
+                if isinstance(error, HTTPException):
+                    raise error  # the request's host could not be bound: a 4xx, not a 500
             raise RuntimeError(
                 "Unable to build URLs outside an active request without 'SERVER_NAME'"
                 " configured. Also configure 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as"
