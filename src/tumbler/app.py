@@ -1189,31 +1189,38 @@ class Tumbler(Scaffold):
         return run_sync(self._handle(request, False, preserve, None, ctx))
 
     def _respond_plain(self, ctx: RequestContext) -> Response | None:
-        # _handle_plain without a coroutine, for a WSGI request whose view is sync: the common
-        # case, worth the few lines it repeats. Returns None before any app code has run when
-        # the request needs the coroutine road (a routing error, an unsafe method, which the
-        # CSRF check guards, an automatic OPTIONS answer, an async view).
+        # _handle_plain without a coroutine, for a WSGI request whose view is sync or that
+        # matched no view: the common cases, worth the few lines they repeat. Returns None
+        # before any app code has run when the request needs the coroutine road (an unsafe
+        # method, which the CSRF check guards, an automatic OPTIONS answer, an async view).
         request = ctx.request
         if request.url_rule is None and request.routing_exception is None:
             ctx.match_request()
         rule = request.url_rule
-        method = request.method
-        if rule is None or (method not in _SAFE_GET_HEAD and method != "OPTIONS"):
-            return None
-        if method == "OPTIONS" and rule.provide_automatic_options:
-            return None
-        endpoint = rule.endpoint
-        is_async = self._view_is_async.get(endpoint)
-        view = self.view_functions[endpoint]
-        if is_async is None:
-            is_async = self._view_is_async[endpoint] = _iscoroutinefunction(view)
-        if is_async:
-            return None
+        view: t.Callable[..., t.Any] | None = None
+        if rule is None:
+            if request.routing_exception is None:
+                return None
+        else:
+            method = request.method
+            if method not in _SAFE_GET_HEAD and method != "OPTIONS":
+                return None
+            if method == "OPTIONS" and rule.provide_automatic_options:
+                return None
+            endpoint = rule.endpoint
+            is_async = self._view_is_async.get(endpoint)
+            view = self.view_functions[endpoint]
+            if is_async is None:
+                is_async = self._view_is_async[endpoint] = _iscoroutinefunction(view)
+            if is_async:
+                return None
         ctx._holds = 1
         token = _cv_context.set(ctx)
         try:
             try:
                 try:
+                    if view is None:
+                        self.raise_routing_exception(request)
                     rv = view(**request.view_args)  # type: ignore[arg-type]
                     if type(rv) not in _PLAIN_RETURN_TYPES and _isawaitable(rv):
                         rv = run_sync(_await(rv))

@@ -357,8 +357,11 @@ class RequestContext:
             domain = self.app._quick_match_domain
             if domain is not None:
                 found = self.app.url_map._quick_match(domain, req.path, req.method)
-                if found is not None:
+                if isinstance(found, tuple):
                     req.url_rule, req.view_args = found
+                    return
+                if found is not None:
+                    req.routing_exception = found
                     return
         adapter = self.url_adapter
         if adapter is None:

@@ -8,6 +8,9 @@ import warnings
 from pprint import pformat
 
 from ..exceptions import BadHost
+from ..exceptions import HTTPException
+from ..exceptions import MethodNotAllowed
+from ..exceptions import NotFound
 from .adapter import MapAdapter
 from .adapter import _iter_multi_items
 from .adapter import _urlencode
@@ -276,12 +279,12 @@ class Map:
 
     def _quick_match(
         self, domain: str, path: str, method: str
-    ) -> tuple[Rule, dict[str, t.Any]] | None:
+    ) -> tuple[Rule, dict[str, t.Any]] | HTTPException | None:
         """Match an HTTP request's ``path`` (one leading slash) without binding an adapter.
 
-        :return: ``(rule, values)`` for a plain match, or ``None`` when the answer needs a
-            :class:`MapAdapter`: no match (404/405), a redirect, or websocket rules to tell
-            apart. The adapter then matches again and raises the right error.
+        :return: ``(rule, values)`` for a plain match, the 404 or 405 to answer when nothing
+            matches, or ``None`` when the answer needs a :class:`MapAdapter` (a redirect, or
+            websocket rules to tell apart); the adapter then matches again.
         """
         if self._remap:
             self.update()
@@ -298,10 +301,19 @@ class Map:
                         if rule._post_match:
                             return None
                         return rule, dict(rule.defaults) if rule.defaults else {}
+        error: HTTPException | None = None
         try:
             found = matcher.match(domain, path, method, False)  # type: ignore[union-attr]
-        except (RequestPath, NoMatch):
+        except RequestPath:
             return None
+        except NoMatch as e:
+            # As MapAdapter.match answers, raised outside the except clause (no context).
+            if e.have_match_for:
+                error = MethodNotAllowed(valid_methods=sorted(e.have_match_for))
+            else:
+                error = NotFound()
+        if error is not None:
+            return error
         if found[0]._post_match:
             return None
         return found
