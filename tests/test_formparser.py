@@ -411,3 +411,31 @@ def test_multipart_part_header_with_a_bare_line_break_is_a_400(header: bytes) ->
     )
     with pytest.raises(BadRequest):
         parse_multipart(body)
+
+
+def test_malformed_multipart_logs_no_warning_a_client_could_repeat(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    # python-multipart warns about each malformed body; clients choose their bodies, so those
+    # messages go to DEBUG under tumbler.formparser instead of filling the logs.
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    ours = logging.getLogger("tumbler.formparser")
+    handler = Collect(logging.DEBUG)
+    ours.addHandler(handler)
+    level = ours.level
+    ours.setLevel(logging.DEBUG)
+    try:
+        with caplog.at_level("DEBUG"), pytest.raises(BadRequest):
+            parse_multipart(b"garbage")
+    finally:
+        ours.removeHandler(handler)
+        ours.setLevel(level)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.levelno for r in records] == [logging.DEBUG]

@@ -15,6 +15,7 @@ from tumbler import redirect
 from tumbler import render_template_string
 from tumbler import url_for
 from tumbler.protections import DEFAULT_SECURITY_HEADERS
+from tumbler.protections import LOCAL_HOSTS
 from tumbler.protections import HostPolicy
 from tumbler.protections import build_csp
 
@@ -81,6 +82,13 @@ def test_host_policy_star_accepts_any_well_formed_host_only() -> None:
     assert policy.allows("anything.example:81")
     assert not policy.allows("evil.com/path")
     assert not policy.allows("a b")
+
+
+@pytest.mark.parametrize("host", ["a..localhost", ".localhost", "localhost..", "a..b.localhost:80"])
+def test_host_policy_refuses_names_with_empty_labels(host: str) -> None:
+    # "a..localhost" is no host name; it must not pass for a subdomain of localhost.
+    assert not HostPolicy(list(LOCAL_HOSTS)).allows(host)
+    assert not HostPolicy(["*"]).allows(host)
 
 
 def test_host_policy_refuses_invalid_pattern() -> None:

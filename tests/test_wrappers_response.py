@@ -813,6 +813,15 @@ def test_if_range_stale_etag_serves_full_body() -> None:
     assert response.get_data() == b"0123456789"
 
 
+@pytest.mark.parametrize("value", ['W/"v1"', 'w/"v1"', ' W/"v1"'])
+def test_if_range_weak_etag_serves_full_body(value: str) -> None:
+    # RFC 9110 13.1.5: If-Range uses the strong comparison; a weak tag never matches.
+    request = range_request("bytes=0-1", [("If-Range", value)])
+    response = tagged().make_conditional(request, accept_ranges=True)
+    assert response.status_code == 200
+    assert response.get_data() == b"0123456789"
+
+
 def test_if_range_matching_date_serves_range() -> None:
     request = range_request("bytes=0-1", [("If-Range", http_date(MODIFIED))])
     assert tagged().make_conditional(request, accept_ranges=True).status_code == 206

@@ -1,8 +1,9 @@
 """Parse request bodies into form fields and uploaded files, with limits.
 
-Two body types are understood: ``application/x-www-form-urlencoded`` (parsed as
-:func:`urllib.parse.parse_qsl` does, by :func:`tumbler.http.parse_form_pairs`) and ``multipart/form-data`` (streamed through
-python-multipart's callback parser, so a large upload never sits in memory whole).
+Two body types are understood: ``application/x-www-form-urlencoded`` (split by
+:func:`tumbler.http.parse_form_pairs`, as :func:`urllib.parse.parse_qsl` does) and
+``multipart/form-data`` (streamed through python-multipart's callback parser, so a large upload
+never sits in memory whole).
 Every other content type leaves the body untouched for the application to read.
 
 The parser is sans-io: it reads from any binary file-like object with ``read(size)``.
@@ -22,6 +23,7 @@ A multipart request with an empty body reads as an empty form.
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 from collections.abc import Callable
@@ -56,6 +58,19 @@ __all__ = [
 
 #: Uploaded files up to this size stay in memory; larger ones spill to a temporary file.
 SPOOLED_FILE_MAX_SIZE = 500 * 1024
+
+
+class _DebugLog(logging.LoggerAdapter):
+    """python-multipart warns about each malformed body it meets; the client chose that body,
+    and the answer (a 400) already says so, so those warnings are logged at DEBUG level, where
+    a client cannot fill the logs with them."""
+
+    def warning(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        self.debug(msg, *args, **kwargs)
+
+
+# An adapter over a registered logger, so logging's level caches and configuration apply.
+_PARSER_LOG = cast(logging.Logger, _DebugLog(logging.getLogger("tumbler.formparser"), {}))
 
 #: How much of the body is read and fed to the multipart parser at a time.
 READ_CHUNK_SIZE = 64 * 1024
@@ -230,6 +245,7 @@ class FormDataParser:
             parser = MultipartParser(
                 boundary.encode("ascii"), cast("MultipartCallbacks", collector.callbacks())
             )
+            parser.logger = _PARSER_LOG
             remaining = content_length
             while not collector.finished:
                 size = READ_CHUNK_SIZE if remaining is None else min(READ_CHUNK_SIZE, remaining)

@@ -42,8 +42,11 @@ __all__ = [
 
 #: A host name (letters, digits, ``-``, ``_``, ``.``) or a bracketed IPv6 literal, with an
 #: optional port. Anything else (spaces, ``/``, ``@``, quotes...) is not a host.
+# A name is dot-separated labels, none empty ("a..b" is no host name), with an optional final
+# dot (the fully qualified form); or a bracketed IPv6 literal. Then an optional port.
 _HOST_RE = re.compile(
-    r"^(?:([a-z0-9_][a-z0-9_.-]*)|(\[[0-9a-f:.]+(?:%[0-9a-z_.~-]+)?\]))(?::([0-9]{1,5}))?$"
+    r"^(?:([a-z0-9_][a-z0-9_-]*(?:\.[a-z0-9_-]+)*\.?)|(\[[0-9a-f:.]+(?:%[0-9a-z_.~-]+)?\]))"
+    r"(?::([0-9]{1,5}))?$"
 )
 _PREFIX_BAD = re.compile(r"[\x00-\x20\x7f\\]")
 _HOP_KEYS = ("x_for", "x_proto", "x_host", "x_port", "x_prefix", "forwarded")

@@ -1394,6 +1394,10 @@ class Response:
         return True
 
     def _if_range_matches(self, value: str) -> bool:
+        if value.lstrip()[:2] in ("W/", "w/"):
+            # RFC 9110 13.1.5: If-Range compares entity tags strongly, so a weak tag never
+            # matches and the whole representation is sent.
+            return False
         if_range = parse_if_range_header(value)
         if if_range.etag is not None:
             etag, weak = self.get_etag()
