@@ -681,3 +681,71 @@ def test_raw_headers_copy_and_pickle_as_headers() -> None:
     restored = pickle.loads(pickle.dumps(RawHeaders(RAW_PAIRS)))
     assert restored == Headers.from_raw(RAW_PAIRS)
     assert type(restored) is Headers
+
+
+def test_raw_headers_summary_reads_the_pairs_once_in_any_case() -> None:
+    from tumbler.datastructures.headers import RawHeaders
+
+    raw = [
+        (b"Host", b"example.com"),
+        (b"x-a", b"1"),
+        (b"COOKIE", b"a=1"),
+        (b"Content-Length", b"12"),
+        (b"content-length", b"99"),
+        (b"host", b"second.example"),
+    ]
+    headers = RawHeaders(raw)
+    size, host, cookie, length, chunked = headers.summary()
+    assert size == sum(len(k) + len(v) for k, v in raw)
+    assert (host, cookie, length, chunked) == ("example.com", True, b"12", False)
+    assert headers.summary() is headers.summary()
+    assert "Cookie" in headers
+    assert "cookie" in RawHeaders(raw) and "Cookie" not in RawHeaders([(b"x", b"1")])
+    assert RawHeaders([(b"Transfer-Encoding", b"chunked")]).summary()[4] is True
+    # Decoding replaces the summary with the real lower-cased names.
+    assert headers.getlist("Host") == ["example.com", "second.example"]
+    assert headers._lower[0] == "host"
+
+
+def test_asgi_post_with_capitalised_content_length_reads_its_body() -> None:
+    import asyncio
+
+    from tumbler import Tumbler
+    from tumbler import request
+
+    app = Tumbler(__name__)
+
+    @app.route("/", methods=["POST"])
+    async def echo() -> bytes:
+        # On the loop the body is read only if the front end saw the capitalised header.
+        return request.get_data()
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/",
+        "raw_path": b"/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"Host", b"localhost"), (b"Content-Length", b"5")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("localhost", 80),
+    }
+    messages = [{"type": "http.request", "body": b"hello", "more_body": False}]
+    sent: list[dict[str, t.Any]] = []
+
+    async def receive() -> dict[str, t.Any]:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 200
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b"hello"

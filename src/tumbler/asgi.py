@@ -36,6 +36,7 @@ Receive = t.Callable[[], t.Awaitable[Message]]
 Send = t.Callable[[Message], t.Awaitable[None]]
 T = t.TypeVar("T")
 
+_base_close = _BaseResponse.close
 _base_aclose = _BaseResponse.aclose
 
 
@@ -337,7 +338,7 @@ async def _send_response(
     try:
         if method == "HEAD" or code < 200 or code == 204 or code == 304:
             await send({"type": "http.response.body", "body": b""})
-        elif isinstance(content, list | tuple):
+        elif type(content) is list or isinstance(content, list | tuple):
             if len(content) == 1 and type(content[0]) is bytes:
                 data = content[0]  # the common case: Response(str or bytes) made one chunk
             else:
@@ -356,7 +357,10 @@ async def _send_response(
             await send({"type": "http.response.body", "body": b""})
     finally:
         if type(response.response) is list and type(response).aclose is _base_aclose:
-            response.close()  # what aclose() does for a body without aclose(), sans coroutine
+            # What aclose() does for a body without aclose(), sans coroutine; and nothing at
+            # all when no close callback was registered.
+            if response._on_close or type(response).close is not _base_close:
+                response.close()
         else:
             await response.aclose()
 
@@ -389,12 +393,12 @@ async def _send_sync_stream(app: Tumbler, response: Response, send: Send) -> Non
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
-def _has_body(scope: Scope) -> bool:
-    for key, value in scope["headers"]:
-        if key == b"content-length":
-            return value.strip() not in (b"0", b"")
-        if key == b"transfer-encoding":
-            return True
+def _has_body(scope: Scope, headers: RawHeaders) -> bool:
+    _size, _host, _cookie, length, chunked = headers.summary()
+    if length is not None:
+        return length.strip() not in (b"0", b"")
+    if chunked:
+        return True
     # HTTP/1 announces every body with one of those headers; HTTP/2 and HTTP/3 frame bodies
     # themselves and may send one without Content-Length, so only receiving tells.
     return scope.get("http_version", "1.1") not in ("1.1", "1.0")
@@ -424,12 +428,13 @@ async def _http(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> Non
     if app._serving_state != 2 and (app.before_serving_funcs or app.after_serving_funcs):
         await app.startup()
     loop = asyncio.get_running_loop()
-    body = RequestBody(receive, loop, complete=not _has_body(scope))
+    body = RequestBody(receive, loop, complete=True)
     try:
         request = request_from_scope(scope, app.request_class, body)
     except HTTPException as e:
         await _send_response(app, e.get_response(), scope.get("method", "GET"), send, None)
         return
+    body.complete = not _has_body(scope, t.cast(RawHeaders, request.headers))
     body.request = request
     preserve = scope.get("tumbler.preserve_context")
     try:

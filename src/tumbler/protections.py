@@ -362,13 +362,13 @@ class SecurityPolicy:
                 return hosts.error(host)
         elif type(headers) is RawHeaders and self._proxy is None:
             # The common ASGI case, on the undecoded pairs (latin-1: one byte per character).
-            raw = headers.raw
+            summary = headers.summary()
             if (
-                len(raw) <= (max_count or _UNLIMITED)
-                and sum(map(len, chain.from_iterable(raw))) <= (max_bytes or _UNLIMITED)
+                len(headers.raw) <= (max_count or _UNLIMITED)
+                and summary[0] <= (max_bytes or _UNLIMITED)
             ) or (max_count is None and max_bytes is None):
                 hosts = self._hosts
-                host = headers.raw_get(b"host")
+                host = summary[1]
                 if hosts is None or host is None or hosts.allows(host):
                     return None
                 return hosts.error(host)

@@ -608,6 +608,11 @@ def _environ_key(key: str) -> str:
     return name
 
 
+#: :meth:`RawHeaders.summary`: (total size, first Host, Cookie sent, first Content-Length
+#: (raw), Transfer-Encoding sent). A plain tuple: it is made for every ASGI request.
+RawSummary = tuple[int, "str | None", bool, "bytes | None", bool]
+
+_SUMMARY_NAMES = frozenset({b"host", b"cookie", b"content-length", b"transfer-encoding"})
 _LIST_SLOT: t.Any = Headers.__dict__["_list"]
 _LOWER_SLOT: t.Any = Headers.__dict__["_lower"]
 
@@ -630,11 +635,47 @@ class RawHeaders(Headers):
         # The raw pairs wait in Headers' own ``_list`` slot, read through the base's
         # descriptor: this class's ``_list`` attribute is the property that decodes them.
         _LIST_SLOT.__set__(self, raw if type(raw) is list else list(raw))
+        # Until decoded, the ``_lower`` slot holds the summary (None: not made yet).
+        _LOWER_SLOT.__set__(self, None)
 
     @property
     def raw(self) -> list[tuple[bytes, bytes]]:
         """The undecoded ``(name, value)`` byte pairs."""
         return _LIST_SLOT.__get__(self)
+
+    def summary(self) -> RawSummary:
+        """What the pipeline reads of every request, from one pass over the raw pairs: the
+        total size, the first ``Host``, whether a ``Cookie`` was sent, the first
+        ``Content-Length`` (raw) and whether a ``Transfer-Encoding`` was sent."""
+        summary: RawSummary | None = _LOWER_SLOT.__get__(self)
+        if summary is not None:
+            return summary
+        size = 0
+        host: str | None = None
+        cookie = chunked = False
+        length: bytes | None = None
+        watched = _SUMMARY_NAMES
+        for key, value in _LIST_SLOT.__get__(self):
+            size += len(key) + len(value)
+            if key not in watched:
+                if key.islower():
+                    continue
+                key = key.lower()  # servers send lower case; a few may not
+                if key not in watched:
+                    continue
+            if key == b"host":
+                if host is None:
+                    host = value.decode("latin-1")
+            elif key == b"cookie":
+                cookie = True
+            elif key == b"content-length":
+                if length is None:
+                    length = value
+            else:
+                chunked = True
+        summary = (size, host, cookie, length, chunked)
+        _LOWER_SLOT.__set__(self, summary)
+        return summary
 
     def raw_get(self, name: bytes) -> str | None:
         """Return the first value of the header ``name`` (lower-case bytes), decoded."""
@@ -645,7 +686,10 @@ class RawHeaders(Headers):
 
     def __contains__(self, key: object) -> bool:
         if type(key) is str and key.isascii():
-            return self.raw_get(key.lower().encode()) is not None
+            name = key.lower()
+            if name == "cookie":
+                return self.summary()[2]
+            return self.raw_get(name.encode()) is not None
         return super().__contains__(key)
 
     # What reads the class before the header lists: decode first, then ask again (the object

@@ -348,6 +348,7 @@ class Request:
         "__dict__",
         "__weakref__",
         "_environ",
+        "_environ_factory",
         "_input_stream",
         "headers",
         "json_module",
@@ -405,6 +406,9 @@ class Request:
         self.headers = headers
         self.remote_addr = remote_addr
         self._environ = environ
+        #: Builds :attr:`environ` on first use when no environ was given (the ASGI front end
+        #: sets it: most requests never read their environ).
+        self._environ_factory: Callable[[], dict[str, Any]] | None = None
         self.max_content_length: int | None = None
         self.max_form_memory_size: int | None = None
         self.max_form_parts: int | None = None
@@ -416,9 +420,6 @@ class Request:
 
     # What most requests never read starts as these class defaults; the first assignment puts
     # the request's own value in its __dict__.
-    #: Builds :attr:`environ` on first use when no environ was given (the ASGI front end sets
-    #: it: most requests never read their environ).
-    _environ_factory: Callable[[], dict[str, Any]] | None = None
     _stream: IO[bytes] | None = None
     _cached_data: bytes | None = None
     _args: MultiDict[str, str] | None = None
