@@ -130,7 +130,6 @@ _PLAIN_RETURN_TYPES = frozenset({str, bytes, dict, list, tuple})
 # Pipeline methods a subclass may override with Flask's sync signatures; when it does, the
 # pipeline calls the override instead of its internal async implementation.
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-_SAFE_GET_HEAD = frozenset({"GET", "HEAD"})
 # The signals sent while serving a request: an app with receivers for them takes the full road.
 _PIPELINE_SIGNALS = (
     request_started,
@@ -1189,24 +1188,25 @@ class Tumbler(Scaffold):
         return run_sync(self._handle(request, False, preserve, None, ctx))
 
     def _respond_plain(self, ctx: RequestContext) -> Response | None:
-        # _handle_plain without a coroutine, for a WSGI request whose view is sync or that
-        # matched no view: the common cases, worth the few lines they repeat. Returns None
-        # before any app code has run when the request needs the coroutine road (an unsafe
-        # method, which the CSRF check guards, an automatic OPTIONS answer, an async view).
+        # _handle_plain without a coroutine, for a request served from a thread (WSGI, ASGI's
+        # worker threads) whose view is sync or that matched no view: the common cases, worth
+        # the few lines they repeat. Returns None before any app code has run when the request
+        # needs the coroutine road (an automatic OPTIONS answer, an async view).
         request = ctx.request
         if request.url_rule is None and request.routing_exception is None:
             ctx.match_request()
         rule = request.url_rule
         view: t.Callable[..., t.Any] | None = None
+        csrf = None
         if rule is None:
             if request.routing_exception is None:
                 return None
         else:
             method = request.method
-            if method not in _SAFE_GET_HEAD and method != "OPTIONS":
-                return None
             if method == "OPTIONS" and rule.provide_automatic_options:
                 return None
+            if method not in _SAFE_METHODS:
+                csrf = self._security.csrf
             endpoint = rule.endpoint
             is_async = self._view_is_async.get(endpoint)
             view = self.view_functions[endpoint]
@@ -1221,6 +1221,8 @@ class Tumbler(Scaffold):
                 try:
                     if view is None:
                         self.raise_routing_exception(request)
+                    if csrf is not None:
+                        csrf.protect(ctx)
                     rv = view(**request.view_args)  # type: ignore[arg-type]
                     if type(rv) not in _PLAIN_RETURN_TYPES and _isawaitable(rv):
                         rv = run_sync(_await(rv))
