@@ -365,3 +365,19 @@ def test_import_tumbler_does_not_load_asyncio() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_text_response_follows_class_attributes_changed_later() -> None:
+    from tumbler.wrappers.response import text_response
+
+    class Changing(Response):
+        pass
+
+    assert text_response(Changing, "x").mimetype == "text/html"
+    Changing.default_mimetype = "text/plain"
+    Changing.default_status = 202
+    rv = text_response(Changing, "x")
+    assert (rv.mimetype, rv.status_code) == ("text/plain", 202)
+    Changing.default_status = 200
+    Changing.automatically_set_content_length = False
+    assert "Content-Length" not in text_response(Changing, "x").headers

@@ -1452,21 +1452,16 @@ _base_set_data = Response.set_data
 _base_init = Response.__init__
 _response_new = Response.__new__
 
-# Per response class: the Content-Type pair of a plain text answer, or None when the class
-# changes how one is made (its own __init__ or set_data, another status or no length).
-_TEXT_TEMPLATES: dict[type[Response], tuple[str, str] | None] = {}
+# Per response class: the Content-Type pair of a plain text answer and the mimetype it was
+# made for, or None when the class changes how one is made (its own __init__ or set_data).
+_TEXT_TEMPLATES: dict[type[Response], tuple[tuple[str, str], str] | None] = {}
 
 
-def _text_template(cls: type[Response]) -> tuple[str, str] | None:
+def _text_template(cls: type[Response]) -> tuple[tuple[str, str], str] | None:
     template = None
-    if (
-        cls.__init__ is _base_init
-        and cls.set_data is _base_set_data
-        and cls.default_status == 200
-        and cls.automatically_set_content_length
-        and cls.default_mimetype is not None
-    ):
-        template = _content_type_header(cls.default_mimetype)
+    mimetype = cls.default_mimetype
+    if cls.__init__ is _base_init and cls.set_data is _base_set_data and mimetype is not None:
+        template = (_content_type_header(mimetype), mimetype)
     if len(_TEXT_TEMPLATES) < 64:
         _TEXT_TEMPLATES[cls] = template
     return template
@@ -1482,12 +1477,18 @@ def text_response(cls: type[Response], body: str) -> Response:
         template = _TEXT_TEMPLATES[cls]
     except KeyError:
         template = _text_template(cls)
-    if template is None:
+    # The class attributes are read each time: they may be changed after the first response.
+    if (
+        template is None
+        or cls.default_mimetype != template[1]
+        or cls.default_status != 200
+        or not cls.automatically_set_content_length
+    ):
         return cls(body)
     data = body.encode()
     response = _response_new(cls)
     headers = _headers_new(Headers)
-    headers._list = [template, ("Content-Length", str(len(data)))]
+    headers._list = [template[0], ("Content-Length", str(len(data)))]
     headers._lower = ["content-type", "content-length"]
     response.headers = headers
     response.response = [data]
