@@ -595,3 +595,46 @@ def test_inspect_sees_the_call_as_a_coroutine_function() -> None:
     app = Tumbler(__name__)
     assert inspect.iscoroutinefunction(app.__call__)
     assert asyncio.iscoroutinefunction(app.__call__)
+
+
+# -- raw request headers: read in any case, never decoded when the checks need no more ------
+
+
+@pytest.mark.parametrize("name", [b"host", b"Host", b"HOST"])
+def test_host_check_reads_raw_names_in_any_case(name: bytes, run: Run, asgi: t.Any) -> None:
+    app = Tumbler(__name__)
+    app.config["TRUSTED_HOSTS"] = ["good.example"]
+    app.add_url_rule("/", "i", lambda: "ok")
+
+    bad = run(asgi.request(app, asgi.http_scope(headers=[(name, b"evil.example")])))
+    good = run(asgi.request(app, asgi.http_scope(headers=[(name, b"good.example")])))
+    assert (bad.status, good.status) == (400, 200)
+
+
+def test_header_limits_count_raw_bytes(run: Run, asgi: t.Any) -> None:
+    app = Tumbler(__name__)
+    app.config.update(MAX_HEADER_BYTES=100, MAX_HEADER_COUNT=5)
+    app.add_url_rule("/", "i", lambda: "ok")
+    host = [(b"host", b"localhost")]
+
+    def status(headers: list[tuple[bytes, bytes]]) -> int:
+        return t.cast(int, run(asgi.request(app, asgi.http_scope(headers=headers))).status)
+
+    assert status([*host, (b"x-big", b"a" * 100)]) == 431
+    assert status(host + [(b"x-n", b"1")] * 5) == 431
+    assert status([*host, (b"x-n", b"1")]) == 200
+
+
+def test_capitalised_content_length_announces_a_body(run: Run, asgi: t.Any) -> None:
+    app = Tumbler(__name__)
+
+    @app.route("/", methods=["POST"])
+    async def echo() -> bytes:
+        # On the loop the body is read only if the front end saw the capitalised header.
+        return request.get_data()
+
+    scope = asgi.http_scope(
+        method="POST", headers=[(b"Host", b"localhost"), (b"Content-Length", b"5")]
+    )
+    result = run(asgi.request(app, scope, [b"hello"]))
+    assert (result.status, result.body) == (200, b"hello")
