@@ -46,7 +46,6 @@ if t.TYPE_CHECKING:
     from .datastructures.range import Range
 
 __all__ = [
-    "parse_form_pairs",
     "COEP",
     "COOP",
     "HTTP_STATUS_CODES",
@@ -72,6 +71,7 @@ __all__ = [
     "parse_date",
     "parse_dict_header",
     "parse_etags",
+    "parse_form_pairs",
     "parse_if_range_header",
     "parse_list_header",
     "parse_options_header",
