@@ -267,6 +267,8 @@ class SecurityPolicy:
     """
 
     __slots__ = (
+        "_bytes_limit",
+        "_count_limit",
         "_csp",
         "_header_lowers",
         "_header_names",
@@ -284,6 +286,8 @@ class SecurityPolicy:
         config = app.config
         self._max_count: int | None = config.get("MAX_HEADER_COUNT")
         self._max_bytes: int | None = config.get("MAX_HEADER_BYTES")
+        self._count_limit = self._max_count or _UNLIMITED
+        self._bytes_limit = self._max_bytes or _UNLIMITED
         self._proxy = ForwardedHops.from_config(config.get("PROXY_FIX"))
         self._hosts = self._host_policy(app)
         self._csp = build_csp(config.get("CONTENT_SECURITY_POLICY"))
@@ -350,11 +354,11 @@ class SecurityPolicy:
             # The common WSGI case, inlined: the environ holds every header plus a few CGI
             # variables, so its sizes bound theirs (see _within_header_limits).
             environ = headers.environ
-            if (
-                len(environ) <= (max_count or _UNLIMITED)
-                and len("".join(environ)) + len("".join(filter(_is_str, environ.values())))
-                <= (max_bytes or _UNLIMITED)
-            ) or (max_count is None and max_bytes is None):
+            if len(environ) <= self._count_limit and (
+                self._bytes_limit is _UNLIMITED
+                or len("".join(environ)) + len("".join(filter(_is_str, environ.values())))
+                <= self._bytes_limit
+            ):
                 hosts = self._hosts
                 host = environ.get("HTTP_HOST")
                 if hosts is None or host is None or hosts.allows(host):
@@ -363,10 +367,7 @@ class SecurityPolicy:
         elif type(headers) is RawHeaders and self._proxy is None:
             # The common ASGI case, on the undecoded pairs (latin-1: one byte per character).
             summary = headers.summary()
-            if (
-                len(headers.raw) <= (max_count or _UNLIMITED)
-                and summary[0] <= (max_bytes or _UNLIMITED)
-            ) or (max_count is None and max_bytes is None):
+            if len(headers.raw) <= self._count_limit and summary[0] <= self._bytes_limit:
                 hosts = self._hosts
                 host = summary[1]
                 if hosts is None or host is None or hosts.allows(host):
