@@ -27,6 +27,7 @@ from .config import Config
 from .ctx import AppContext
 from .ctx import RequestContext
 from .ctx import _AppCtxGlobals
+from .datastructures import EnvironHeaders
 from .datastructures import Headers
 from .datastructures import ImmutableDict
 from .exceptions import Aborter
@@ -1542,7 +1543,7 @@ class Tumbler(Scaffold):
 
     def _save_session(self, ctx: RequestContext, response: Response) -> None:
         session = ctx._session
-        if session is None and "Cookie" in ctx.request.headers:
+        if session is None and _sent_cookie(ctx.request.headers):
             # The session is opened lazily; a client that sent cookies may hold one that
             # still needs refreshing (permanent sessions), so open it now.
             session = ctx.session
@@ -1755,6 +1756,12 @@ class Tumbler(Scaffold):
 
 def _is_iterator(rv: t.Any) -> bool:
     return hasattr(rv, "__next__") or hasattr(rv, "__anext__")
+
+
+def _sent_cookie(headers: Headers) -> bool:
+    if type(headers) is EnvironHeaders:
+        return headers.environ.get("HTTP_COOKIE") is not None  # as EnvironHeaders answers
+    return "Cookie" in headers
 
 
 async def _ready(response: Response) -> Response:

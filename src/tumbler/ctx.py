@@ -21,6 +21,7 @@ from .signals import appcontext_popped
 from .signals import appcontext_pushed
 from .signals import appcontext_tearing_down
 from .signals import request_tearing_down
+from .wrappers.request import Request as _Request
 
 if t.TYPE_CHECKING:
     from .app import Tumbler
@@ -30,6 +31,7 @@ if t.TYPE_CHECKING:
     from .wrappers import Response
 
 _sentinel: t.Any = object()
+_request_close = _Request.close
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -439,7 +441,10 @@ class RequestContext:
                     await implicit._leave(exc)
 
     def _close_request(self) -> None:
-        close = getattr(self.request, "close", None)
+        request = self.request
+        if type(request).close is _request_close and request._files is None:
+            return  # nothing to close: no uploaded files were parsed
+        close = getattr(request, "close", None)
         if close is not None:
             close()
 
