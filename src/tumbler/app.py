@@ -30,6 +30,7 @@ from .ctx import _AppCtxGlobals
 from .datastructures import EnvironHeaders
 from .datastructures import Headers
 from .datastructures import ImmutableDict
+from .datastructures.headers import RawHeaders
 from .exceptions import Aborter
 from .exceptions import BadRequest
 from .exceptions import BadRequestKeyError
@@ -1759,8 +1760,11 @@ def _is_iterator(rv: t.Any) -> bool:
 
 
 def _sent_cookie(headers: Headers) -> bool:
+    # "Cookie" in headers, sooner for the front ends' own header types.
     if type(headers) is EnvironHeaders:
-        return headers.environ.get("HTTP_COOKIE") is not None  # as EnvironHeaders answers
+        return headers.environ.get("HTTP_COOKIE") is not None
+    if type(headers) is RawHeaders:
+        return headers.summary()[2]
     return "Cookie" in headers
 
 
