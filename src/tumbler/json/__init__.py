@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import typing as t
 
-from tumbler.ctx import has_app_context
-from tumbler.globals import current_app
+from tumbler.globals import _cv_get
 from tumbler.json.provider import DefaultJSONProvider
 from tumbler.json.provider import JSONProvider
 
@@ -26,8 +25,9 @@ _default_provider = DefaultJSONProvider(None)
 
 def _provider() -> JSONProvider:
     """The current app's provider inside an app context, else the unbound default one."""
-    if has_app_context():
-        return current_app.json
+    ctx = _cv_get(None)  # the active context, read directly rather than through current_app
+    if ctx is not None:
+        return ctx.app.json
     return _default_provider
 
 
