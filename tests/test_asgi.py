@@ -638,3 +638,22 @@ def test_capitalised_content_length_announces_a_body(run: Run, asgi: t.Any) -> N
     )
     result = run(asgi.request(app, scope, [b"hello"]))
     assert (result.status, result.body) == (200, b"hello")
+
+
+def test_bytearray_header_names_are_read_like_bytes(run: Run, asgi: t.Any) -> None:
+    # Servers send bytes; a bytearray (unhashable) must still be checked, not crash the app.
+    app = Tumbler(__name__)
+    app.config["TRUSTED_HOSTS"] = ["good.example"]
+
+    @app.route("/", methods=["POST"])
+    async def echo() -> bytes:
+        return request.get_data()
+
+    def scope(host: bytes) -> dict[str, t.Any]:
+        headers = [(bytearray(b"host"), host), (bytearray(b"content-length"), b"2")]
+        return t.cast(dict[str, t.Any], asgi.http_scope(method="POST", headers=headers))
+
+    good = run(asgi.request(app, scope(b"good.example"), [b"hi"]))
+    bad = run(asgi.request(app, scope(b"evil.example"), [b"hi"]))
+    assert (good.status, good.body) == (200, b"hi")
+    assert bad.status == 400

@@ -781,7 +781,6 @@ class Tumbler(Scaffold):
         if request is not None:
             # The Host header was already validated (TRUSTED_HOSTS and the defaults) by the
             # security policy before the request reached the app; see tumbler.protections.
-            self._configure_request(request)
             subdomain = None
             server_name = self.config["SERVER_NAME"]
             if self.url_map.host_matching:
@@ -1127,8 +1126,7 @@ class Tumbler(Scaffold):
         # (ctx.app_ctx makes one if g is used) and popping is closing the request. Errors take
         # the same handlers as on the full road.
         request = ctx.request
-        ctx._holds = 1
-        token = _cv_context.set(ctx)
+        token = ctx._enter_plain()
         try:
             try:
                 try:
@@ -1159,10 +1157,7 @@ class Tumbler(Scaffold):
             self._security.apply_response_headers(request, response)
             return response
         finally:
-            _cv_context.reset(token)
-            ctx._holds -= 1
-            if ctx._holds == 0:
-                ctx._close_request()
+            ctx._leave_plain(token)
 
     def _handle_sync(
         self,
@@ -1211,8 +1206,7 @@ class Tumbler(Scaffold):
                 is_async = self._view_is_async[endpoint] = _iscoroutinefunction(view)
             if is_async:
                 return None
-        ctx._holds = 1
-        token = _cv_context.set(ctx)
+        token = ctx._enter_plain()
         try:
             try:
                 try:
@@ -1237,10 +1231,7 @@ class Tumbler(Scaffold):
             self._security.apply_response_headers(request, response)
             return response
         finally:
-            _cv_context.reset(token)
-            ctx._holds -= 1
-            if ctx._holds == 0:
-                ctx._close_request()
+            ctx._leave_plain(token)
 
     async def _full_dispatch(self, ctx: RequestContext) -> Response:
         ov = self._overrides

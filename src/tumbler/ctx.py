@@ -395,6 +395,20 @@ class RequestContext:
         if req.url_rule is None and req.routing_exception is None:
             self.match_request()
 
+    def _enter_plain(self) -> t.Any:
+        # push() for an app with nothing to run or notify around its views (Tumbler._plain):
+        # one ContextVar.set, no application context (app_ctx makes one if it is used).
+        self._holds = 1
+        return _cv_context.set(self)
+
+    def _leave_plain(self, token: t.Any) -> None:
+        # pop() after _enter_plain: teardown is closing the request, unless something
+        # (stream_with_context) still holds the context and will release it later.
+        _cv_context.reset(token)
+        self._holds -= 1
+        if self._holds == 0:
+            self._close_request()
+
     def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Deactivate this context; on the last release run teardown functions and close the request.
 

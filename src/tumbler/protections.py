@@ -359,20 +359,12 @@ class SecurityPolicy:
                 or len("".join(environ)) + len("".join(filter(_is_str, environ.values())))
                 <= self._bytes_limit
             ):
-                hosts = self._hosts
-                host = environ.get("HTTP_HOST")
-                if hosts is None or host is None or hosts.allows(host):
-                    return None
-                return hosts.error(host)
+                return self._host_error(environ.get("HTTP_HOST"))
         elif type(headers) is RawHeaders and self._proxy is None:
             # The common ASGI case, on the undecoded pairs (latin-1: one byte per character).
             summary = headers.summary()
             if len(headers.raw) <= self._count_limit and summary[0] <= self._bytes_limit:
-                hosts = self._hosts
-                host = summary[1]
-                if hosts is None or host is None or hosts.allows(host):
-                    return None
-                return hosts.error(host)
+                return self._host_error(summary[1])
         if (max_count is not None or max_bytes is not None) and not _within_header_limits(
             headers, max_count or _UNLIMITED, max_bytes or _UNLIMITED
         ):
@@ -388,17 +380,17 @@ class SecurityPolicy:
         if self._proxy is not None:
             apply_to_request(request, self._proxy)
             headers = request.headers
+        if type(headers) is EnvironHeaders:
+            return self._host_error(headers.environ.get("HTTP_HOST"))
+        return self._host_error(headers.get("Host"))
+
+    def _host_error(self, host: str | None) -> HTTPException | None:
+        # Without a Host header (HTTP/1.0) the host is the address the server was reached on,
+        # which the client does not control.
         hosts = self._hosts
-        if hosts is not None:
-            if type(headers) is EnvironHeaders:
-                host = headers.environ.get("HTTP_HOST")
-            else:
-                host = headers.get("Host")
-            # Without a Host header (HTTP/1.0) the host is the address the server was reached
-            # on, which the client does not control.
-            if host is not None and not hosts.allows(host):
-                return hosts.error(host)
-        return None
+        if hosts is None or host is None or hosts.allows(host):
+            return None
+        return hosts.error(host)
 
     def apply_response_headers(self, request: Request, response: Response) -> None:
         """Add the security headers ``response`` lacks (default headers, HSTS on HTTPS, CSP)."""

@@ -617,6 +617,33 @@ _LIST_SLOT: t.Any = Headers.__dict__["_list"]
 _LOWER_SLOT: t.Any = Headers.__dict__["_lower"]
 
 
+def _summarize(raw: list[tuple[bytes, bytes]]) -> RawSummary:
+    size = 0
+    host: str | None = None
+    cookie = chunked = False
+    length: bytes | None = None
+    watched = _SUMMARY_NAMES
+    for key, value in raw:
+        size += len(key) + len(value)
+        if key not in watched:
+            if key.islower():
+                continue
+            key = key.lower()  # servers send lower case; a few may not
+            if key not in watched:
+                continue
+        if key == b"host":
+            if host is None:
+                host = value.decode("latin-1")
+        elif key == b"cookie":
+            cookie = True
+        elif key == b"content-length":
+            if length is None:
+                length = value
+        else:
+            chunked = True
+    return size, host, cookie, length, chunked
+
+
 class RawHeaders(Headers):
     """Request headers from ASGI ``scope["headers"]``, decoded on first use.
 
@@ -648,33 +675,13 @@ class RawHeaders(Headers):
         total size, the first ``Host``, whether a ``Cookie`` was sent, the first
         ``Content-Length`` (raw) and whether a ``Transfer-Encoding`` was sent."""
         summary: RawSummary | None = _LOWER_SLOT.__get__(self)
-        if summary is not None:
-            return summary
-        size = 0
-        host: str | None = None
-        cookie = chunked = False
-        length: bytes | None = None
-        watched = _SUMMARY_NAMES
-        for key, value in _LIST_SLOT.__get__(self):
-            size += len(key) + len(value)
-            if key not in watched:
-                if key.islower():
-                    continue
-                key = key.lower()  # servers send lower case; a few may not
-                if key not in watched:
-                    continue
-            if key == b"host":
-                if host is None:
-                    host = value.decode("latin-1")
-            elif key == b"cookie":
-                cookie = True
-            elif key == b"content-length":
-                if length is None:
-                    length = value
-            else:
-                chunked = True
-        summary = (size, host, cookie, length, chunked)
-        _LOWER_SLOT.__set__(self, summary)
+        if summary is None:
+            raw = _LIST_SLOT.__get__(self)
+            try:
+                summary = _summarize(raw)
+            except TypeError:  # a bytearray name is unhashable
+                summary = _summarize([(bytes(key), value) for key, value in raw])
+            _LOWER_SLOT.__set__(self, summary)
         return summary
 
     def raw_get(self, name: bytes) -> str | None:
