@@ -18,6 +18,7 @@ from tumbler.exceptions import ClientDisconnected
 from tumbler.exceptions import RequestEntityTooLarge
 from tumbler.exceptions import SecurityError
 from tumbler.exceptions import UnsupportedMediaType
+from tumbler.formparser import FormDataParser
 from tumbler.wrappers import Request
 from tumbler.wrappers import UserAgent
 
@@ -589,6 +590,93 @@ def test_urlencoded_over_memory_limit_is_413() -> None:
     request = form_request(b"a=" + b"x" * 100, URLENCODED)
     request.max_form_memory_size = 50
     with pytest.raises(RequestEntityTooLarge):
+        request.form  # noqa: B018
+
+
+class _TrickleStream:
+    """A body stream that returns one byte per read, as a slow socket may."""
+
+    def __init__(self, data: bytes, fail: type[BaseException] | None = None) -> None:
+        self._data = data
+        self._fail = fail
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._data and self._fail is not None:
+            raise self._fail("connection reset")
+        chunk, self._data = self._data[:1], self._data[1:]
+        return chunk
+
+
+def test_urlencoded_form_is_read_across_short_reads() -> None:
+    request = make_request(method="POST", headers=[("Content-Type", URLENCODED)], body=b"")
+    request._input_stream = _TrickleStream(b"a=1&b=2")
+    request.headers = Headers([("Content-Type", URLENCODED), ("Content-Length", "7")])
+    assert request.form.to_dict() == {"a": "1", "b": "2"}
+
+
+@pytest.mark.parametrize("fail", [None, OSError, ValueError])
+def test_urlencoded_body_shorter_than_its_length_is_client_disconnected(
+    fail: type[BaseException] | None,
+) -> None:
+    request = make_request(method="POST", body=b"")
+    request._input_stream = _TrickleStream(b"a=1", fail)
+    request.headers = Headers([("Content-Type", URLENCODED), ("Content-Length", "10")])
+    with pytest.raises(ClientDisconnected):
+        request.form  # noqa: B018
+
+
+def test_urlencoded_over_max_content_length_is_413_before_reading() -> None:
+    stream = io.BytesIO(b"a=" + b"x" * 100)
+    request = form_request(b"", URLENCODED, headers=[("Content-Length", "102")])
+    request._input_stream = stream
+    request.max_content_length = 50
+    with pytest.raises(RequestEntityTooLarge):
+        request.form  # noqa: B018
+    assert stream.tell() == 0
+
+
+def test_urlencoded_too_many_fields_is_413() -> None:
+    request = form_request(b"a=1&b=2&c=3", URLENCODED)
+    request.max_form_parts = 2
+    with pytest.raises(RequestEntityTooLarge, match="more than 2 fields"):
+        request.form  # noqa: B018
+
+
+def test_stream_is_read_through_after_the_form() -> None:
+    request = form_request(b"a=1", URLENCODED)
+    assert request.form["a"] == "1"
+    assert request.stream.read() == b""
+    assert request.files == ImmutableMultiDict()
+
+
+def test_custom_form_parser_still_parses_urlencoded_forms() -> None:
+    seen: list[str] = []
+
+    class Parser(FormDataParser):
+        def parse(self, *args: Any, **kwargs: Any) -> Any:
+            seen.append(args[1])
+            return super().parse(*args, **kwargs)
+
+    class CustomRequest(Request):
+        form_data_parser_class = Parser
+
+    base = form_request(b"a=1", URLENCODED)
+    request = CustomRequest(
+        "POST", "http", None, "", "/", b"", base.headers, None, io.BytesIO(b"a=1")
+    )
+    assert request.form["a"] == "1"
+    assert seen == [URLENCODED]
+
+
+def test_shallow_request_refuses_to_read_an_urlencoded_form() -> None:
+    class ShallowRequest(Request):
+        shallow = True
+
+    base = form_request(b"a=1", URLENCODED)
+    request = ShallowRequest(
+        "POST", "http", None, "", "/", b"", base.headers, None, io.BytesIO(b"a=1")
+    )
+    with pytest.raises(RuntimeError, match="shallow"):
         request.form  # noqa: B018
 
 

@@ -207,26 +207,11 @@ class FormDataParser:
         content_length: int | None,
         options: dict[str, str],
     ) -> _ParseResult:
-        limit = self.max_form_memory_size
-        if self.max_content_length is not None and (
-            limit is None or self.max_content_length < limit
-        ):
-            limit = self.max_content_length
+        limit = _urlencoded_limit(self.max_form_memory_size, self.max_content_length)
         if limit is not None and content_length is not None and content_length > limit:
             raise RequestEntityTooLarge()
         body = _read_bounded(stream, content_length, limit)
-        try:
-            items = parse_form_pairs(
-                # Raw non-ASCII bytes are not valid in this encoding, but clients send
-                # them; decoding first keeps them instead of failing the whole body.
-                body.decode("utf-8", "replace"),
-                self.max_form_parts,
-            )
-        except ValueError as e:
-            raise RequestEntityTooLarge(
-                f"The form has more than {self.max_form_parts} fields."
-            ) from e
-        return stream, self.cls(items), self.cls()
+        return stream, _decode_urlencoded(body, self.max_form_parts, self.cls), self.cls()
 
     def _parse_multipart(
         self,
@@ -271,6 +256,33 @@ class FormDataParser:
         form = self.cls(collector.fields)
         files = self.cls(collector.files)
         return stream, form, files
+
+
+def _urlencoded_limit(
+    max_form_memory_size: int | None, max_content_length: int | None
+) -> int | None:
+    """The most bytes an urlencoded body may have: it is held in memory whole."""
+    if max_content_length is not None and (
+        max_form_memory_size is None or max_content_length < max_form_memory_size
+    ):
+        return max_content_length
+    return max_form_memory_size
+
+
+def _decode_urlencoded(
+    body: bytes, max_form_parts: int | None, cls: type[MultiDict[Any, Any]]
+) -> MultiDict[str, str]:
+    """Split an urlencoded body into a ``cls`` multi-dict.
+
+    :raise RequestEntityTooLarge: the body has more than ``max_form_parts`` fields.
+    """
+    try:
+        # Raw non-ASCII bytes are not valid in this encoding, but clients send them;
+        # decoding first keeps them instead of failing the whole body.
+        items = parse_form_pairs(body.decode("utf-8", "replace"), max_form_parts)
+    except ValueError as e:
+        raise RequestEntityTooLarge(f"The form has more than {max_form_parts} fields.") from e
+    return cls(items)
 
 
 def _read_bounded(stream: _SupportsRead, content_length: int | None, limit: int | None) -> bytes:

@@ -53,7 +53,10 @@ from tumbler.exceptions import ClientDisconnected
 from tumbler.exceptions import RequestEntityTooLarge
 from tumbler.exceptions import SecurityError
 from tumbler.exceptions import UnsupportedMediaType
+from tumbler.formparser import READ_CHUNK_SIZE
 from tumbler.formparser import FormDataParser
+from tumbler.formparser import _decode_urlencoded
+from tumbler.formparser import _urlencoded_limit
 from tumbler.http import parse_accept_header
 from tumbler.http import parse_cache_control_header
 from tumbler.http import parse_cookie
@@ -217,6 +220,24 @@ class _LimitedStream(io.RawIOBase):
         raise ClientDisconnected(
             "The request body ended before the length given in its Content-Length header."
         )
+
+
+def _read_declared(raw: SupportsRead, length: int) -> bytes:
+    """Read a body of declared ``length`` from ``raw``, as a :class:`_LimitedStream` would."""
+    chunks: list[bytes] = []
+    got = 0
+    try:
+        while got < length:
+            chunk = raw.read(min(READ_CHUNK_SIZE, length - got))
+            if not chunk:
+                raise ClientDisconnected(
+                    "The request body ended before the length given in its Content-Length header."
+                )
+            chunks.append(chunk)
+            got += len(chunk)
+    except (OSError, ValueError) as e:
+        raise ClientDisconnected("The client disconnected while sending the request body.") from e
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 # Characters kept as-is when rebuilding a URL: RFC 3986 unreserved plus the
@@ -846,6 +867,12 @@ class Request:
         if self._form is not None:
             return
         if self.want_form_data_parsed:
+            form = self._declared_urlencoded_form()
+            if form is not None:
+                self._files = self.parameter_storage_class()
+                self._form = form
+                _explain_missing_files_in_debug(self)
+                return
             if self._cached_data is not None:
                 body: SupportsRead = io.BytesIO(self._cached_data)
             else:
@@ -860,6 +887,33 @@ class Request:
         self._form = form
         if not files and self.mimetype != "multipart/form-data":
             _explain_missing_files_in_debug(self)
+
+    def _declared_urlencoded_form(self) -> MultiDict[str, str] | None:
+        # The common form, an urlencoded body of declared length not read yet, without a
+        # parser object or a limited stream: what FormDataParser gives, with the same limits.
+        # None when the parser must run (another body type, a custom parser, a body already
+        # read or cached, a shallow request).
+        raw = self._input_stream
+        if (
+            raw is None
+            or self._stream is not None
+            or self._cached_data is not None
+            or self.shallow
+            or self.form_data_parser_class is not FormDataParser
+            or type(self).make_form_data_parser is not Request.make_form_data_parser
+            or self.mimetype != "application/x-www-form-urlencoded"
+        ):
+            return None
+        length = self.content_length
+        if length is None:
+            return None
+        limit = _urlencoded_limit(self.max_form_memory_size, self.max_content_length)
+        if limit is not None and length > limit:
+            raise RequestEntityTooLarge()
+        # Read through, as the parser leaves the stream: reading it again gives b"".
+        self._stream = io.BytesIO()
+        body = _read_declared(raw, length)
+        return _decode_urlencoded(body, self.max_form_parts, self.parameter_storage_class)
 
     @property
     def form(self) -> MultiDict[str, str]:
