@@ -23,6 +23,8 @@ from .exceptions import BadRequest
 from .exceptions import ClientDisconnected
 from .exceptions import HTTPException
 from .exceptions import RequestEntityTooLarge
+from .http import _INVALID_CONTENT_LENGTH
+from .http import _content_length
 from .wrappers import Response as _BaseResponse
 
 if t.TYPE_CHECKING:
@@ -396,7 +398,11 @@ async def _send_sync_stream(app: Tumbler, response: Response, send: Send) -> Non
 def _has_body(scope: Scope, headers: RawHeaders) -> bool:
     _size, _host, _cookie, length, chunked = headers.summary()
     if length is not None:
-        return length.strip() not in (b"0", b"")
+        declared = _content_length(length)
+        if declared is None:
+            # RFC 9112 6.3: the body's framing is unknown, so the request cannot be read.
+            raise BadRequest(_INVALID_CONTENT_LENGTH)
+        return declared > 0
     if chunked:
         return True
     # HTTP/1 announces every body with one of those headers; HTTP/2 and HTTP/3 frame bodies
@@ -431,10 +437,10 @@ async def _http(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> Non
     body = RequestBody(receive, loop, complete=True)
     try:
         request = request_from_scope(scope, app.request_class, body)
+        body.complete = not _has_body(scope, t.cast(RawHeaders, request.headers))
     except HTTPException as e:
         await _send_response(app, e.get_response(), scope.get("method", "GET"), send, None)
         return
-    body.complete = not _has_body(scope, t.cast(RawHeaders, request.headers))
     body.request = request
     preserve = scope.get("tumbler.preserve_context")
     try:

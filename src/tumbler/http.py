@@ -216,6 +216,20 @@ def _plain_int(value: str) -> int | None:
     return int(value)
 
 
+_INVALID_CONTENT_LENGTH = (
+    "The Content-Length header is not a valid length: it must be a number of bytes, in digits."
+)
+
+
+def _content_length(value: str | bytes) -> int | None:
+    """Parse a ``Content-Length`` value (1 to 19 ASCII digits, spaces around ignored), else None."""
+    value = value.strip()
+    # isdigit alone would take other scripts' digits ("\xb9"); 19 digits fit an int64.
+    if not value or len(value) > 19 or not (value.isascii() and value.isdigit()):
+        return None
+    return int(value)
+
+
 # --- quoting and simple header structures ---------------------------------------------------
 
 

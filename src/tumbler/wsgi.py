@@ -17,6 +17,8 @@ import typing as t
 from .datastructures import EnvironHeaders
 from .exceptions import BadRequest
 from .exceptions import HTTPException
+from .http import _INVALID_CONTENT_LENGTH
+from .http import _content_length
 
 if t.TYPE_CHECKING:
     import asyncio
@@ -127,17 +129,18 @@ def run_sync(coro: t.Coroutine[t.Any, t.Any, T]) -> T:
 
 
 def _body_input(environ: dict[str, t.Any]) -> t.Any:
-    # Without a valid Content-Length the body's end is known only when the server says the
-    # input is terminated (chunked bodies under gunicorn and granian) or has buffered it
-    # (hypercorn); otherwise reading would wait on the socket until the client gives up, so the
-    # body reads as empty, as under ASGI.
+    # Without Content-Length the body's end is known only when the server says the input is
+    # terminated (chunked bodies under gunicorn and granian) or has buffered it (hypercorn);
+    # otherwise reading would wait on the socket until the client gives up, so the body reads
+    # as empty, as under ASGI.
     stream = environ.get("wsgi.input")
     length = environ.get("CONTENT_LENGTH")
-    if (
-        (length and length.isascii() and length.isdigit())
-        or environ.get("wsgi.input_terminated")
-        or isinstance(stream, io.BytesIO)
-    ):
+    if length:
+        if _content_length(length) is None:
+            # RFC 9112 6.3: the body's framing is unknown, so the request cannot be read.
+            raise BadRequest(_INVALID_CONTENT_LENGTH)
+        return stream
+    if environ.get("wsgi.input_terminated") or isinstance(stream, io.BytesIO):
         return stream
     return None
 

@@ -57,6 +57,7 @@ from tumbler.formparser import READ_CHUNK_SIZE
 from tumbler.formparser import FormDataParser
 from tumbler.formparser import _decode_urlencoded
 from tumbler.formparser import _urlencoded_limit
+from tumbler.http import _content_length
 from tumbler.http import parse_accept_header
 from tumbler.http import parse_cache_control_header
 from tumbler.http import parse_cookie
@@ -698,11 +699,7 @@ class Request:
         encoding = headers.get("Transfer-Encoding")
         if encoding is not None and "chunked" in encoding.lower():
             return None
-        value = value.strip()
-        # 1 to 19 ASCII digits (isdigit alone would take other scripts' digits).
-        if len(value) > 19 or not (value.isascii() and value.isdigit()):
-            return None
-        return int(value)
+        return _content_length(value)
 
     @property
     def content_encoding(self) -> str | None:
