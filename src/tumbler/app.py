@@ -64,8 +64,10 @@ from .signals import got_request_exception
 from .signals import request_finished
 from .signals import request_started
 from .signals import request_tearing_down
+from .templating import DispatchingJinjaLoader
 from .templating import Environment
 from .templating import _default_template_ctx_processor
+from .templating import select_jinja_autoescape
 from .wrappers import Request
 from .wrappers import Response
 from .wrappers.response import text_response
@@ -703,14 +705,10 @@ class Tumbler(Scaffold):
 
     def create_global_jinja_loader(self) -> BaseLoader:
         """Return the loader searching the app's and the blueprints' template folders."""
-        from .templating import DispatchingJinjaLoader
-
         return DispatchingJinjaLoader(self)
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:
         """Autoescape templates from strings and ``.html .htm .xml .xhtml .svg`` files."""
-        from .templating import select_jinja_autoescape
-
         return select_jinja_autoescape(filename)
 
     def update_template_context(self, context: dict[str, t.Any]) -> None:
