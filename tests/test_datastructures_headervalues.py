@@ -519,6 +519,29 @@ def test_www_authenticate_changes_call_on_update() -> None:
     ]
 
 
+def test_www_authenticate_parameter_dict_changes_call_on_update() -> None:
+    seen: list[str] = []
+    challenge = WWWAuthenticate("basic", {"realm": "r"})
+    challenge._on_update = lambda c: seen.append(c.to_header())
+    params = challenge.parameters
+    params |= {"charset": "UTF-8"}
+    params.setdefault("realm", "ignored")  # present: no change, no call
+    params.setdefault("scope", "a")
+    params.pop("scope")
+    params.pop("missing", None)  # absent: no change, no call
+    params.update(realm="s")
+    params.popitem()
+    params.clear()
+    assert seen == [
+        "Basic realm=r, charset=UTF-8",
+        "Basic realm=r, charset=UTF-8, scope=a",
+        "Basic realm=r, charset=UTF-8",
+        "Basic realm=s, charset=UTF-8",
+        "Basic realm=s",
+        "Basic",
+    ]
+
+
 def test_www_authenticate_setting_none_removes_parameter() -> None:
     challenge = WWWAuthenticate("basic", {"realm": "x"})
     challenge.realm = None

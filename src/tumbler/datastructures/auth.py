@@ -12,6 +12,7 @@ from ..http import _TOKEN_CHARS
 from ..http import dump_header
 from ..http import parse_dict_header
 from ..http import quote_header_value
+from .structures import UpdateDictMixin
 
 __all__ = ["Authorization", "WWWAuthenticate"]
 
@@ -124,7 +125,7 @@ class Authorization:
         return f"<{type(self).__name__} {self.to_header()}>"
 
 
-class _Parameters(dict[str, str]):
+class _Parameters(UpdateDictMixin[str, str]):
     """A dict that tells its :class:`WWWAuthenticate` when it changes."""
 
     __slots__ = ("_owner",)
@@ -135,44 +136,6 @@ class _Parameters(dict[str, str]):
 
     def _changed(self) -> None:
         self._owner._trigger_on_update()
-
-    def __setitem__(self, key: str, value: str) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def clear(self) -> None:
-        """Remove every parameter."""
-        super().clear()
-        self._changed()
-
-    def pop(self, key: str, *default: t.Any) -> t.Any:
-        """Remove and return a parameter (or ``default``)."""
-        present = key in self
-        value = super().pop(key, *default)
-        if present:
-            self._changed()
-        return value
-
-    def popitem(self) -> tuple[str, str]:
-        """Remove and return the last parameter."""
-        item = super().popitem()
-        self._changed()
-        return item
-
-    def setdefault(self, key: str, default: str = "") -> str:
-        """Return a parameter, inserting ``default`` first if it is missing."""
-        if key not in self:
-            self[key] = default
-        return self[key]
-
-    def update(self, *args: t.Any, **kwargs: str) -> None:
-        """Update parameters like :meth:`dict.update`."""
-        super().update(*args, **kwargs)
-        self._changed()
 
 
 # Parameters of a Digest challenge that RFC 7616 requires to be quoted strings.
