@@ -2,14 +2,17 @@
 
 An app with nothing registered around its views (no hooks, no signal receivers, no overridden
 pipeline step) is served on a short road: WSGI runs a sync view without a coroutine, and neither
-protocol enters an application context or binds a URL adapter unless the view needs one. Each
-test here serves the same requests twice, from a plain app and from the same app with a no-op
+protocol enters an application context or binds a URL adapter unless the view needs one. Under
+WSGI a GET or HEAD to a sync view seen before goes shorter still (``_respond_environ``): no
+request object unless the view reads it, and no response object for a text answer. Each test
+here serves the same requests from a plain app and from the same app with a no-op
 ``before_request`` hook (which sends every request down the full pipeline), and compares the
 answers, over WSGI and ASGI.
 """
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 import pytest
@@ -18,6 +21,7 @@ from tumbler import Response
 from tumbler import Tumbler
 from tumbler import abort
 from tumbler import after_this_request
+from tumbler import copy_current_request_context
 from tumbler import g
 from tumbler import jsonify
 from tumbler import redirect
@@ -132,6 +136,14 @@ def build(full_road: bool) -> Tumbler:
 
         return Response(stream_with_context(generate()))
 
+    @app.route("/copy")
+    def copies() -> str:
+        @copy_current_request_context
+        def later() -> str:
+            return f"{request.path} {session.get('who', 'none')}"
+
+        return later()
+
     @app.route("/teardown-free")
     def context_state() -> str:
         ctx = _cv_context.get()
@@ -174,14 +186,72 @@ REQUESTS: list[tuple[str, str, dict[str, t.Any]]] = [
     ("GET", "/stream", {}),
     ("GET", "/teardown-free", {}),
     ("GET", "/text", {"headers": {"Host": "evil.example"}}),
+    ("GET", "/text", {"headers": {"Cookie": "other=1"}}),
+    ("GET", "/text", {"environ_overrides": {"CONTENT_LENGTH": "abc"}}),
+    ("GET", "/text", {"query_string": "q=%C3%A9"}),
+    ("GET", "/text", {"base_url": "https://localhost"}),
+    ("GET", "/session/get", {}),
+    ("GET", "/session/set", {"query_string": "who=ada"}),
+    ("GET", "/copy", {}),
+    ("HEAD", "/items/7", {}),
 ]
+
+#: The requests a warmed-up plain app serves on the WSGI environ road.
+ENVIRON_ROAD = {
+    ("GET", "/text"),
+    ("HEAD", "/text"),
+    ("GET", "/bytes"),
+    ("GET", "/tuple"),
+    ("GET", "/dict"),
+    ("GET", "/json"),
+    ("GET", "/items/41"),
+    ("GET", "/args"),
+    ("GET", "/g"),
+    ("GET", "/after"),
+    ("GET", "/abort"),
+    ("GET", "/handled"),
+    ("GET", "/crash"),
+    ("GET", "/none"),
+    ("GET", "/redirect"),
+    ("GET", "/stream"),
+    ("GET", "/teardown-free"),
+    ("GET", "/session/get"),
+    ("GET", "/session/set"),
+    ("GET", "/copy"),
+    ("HEAD", "/items/7"),
+}
+
+
+_NONCE = re.compile(r"nonce-[A-Za-z0-9_-]+")
 
 
 def answer(app: Tumbler, asgi: bool, method: str, path: str, kwargs: dict[str, t.Any]) -> t.Any:
-    client = app.test_client(asgi=asgi)
-    rv = client.open(path, method=method, **kwargs)
-    headers = sorted((k, v) for k, v in rv.headers.items() if k != "Date")
-    return rv.status, headers, rv.get_data()
+    """The answer to the request, asked twice (the second time the app knows the view)."""
+    answers = []
+    for _ in range(2):
+        client = app.test_client(asgi=asgi)
+        rv = client.open(path, method=method, **kwargs)
+        # CSP nonces are new per request.
+        headers = sorted(
+            (k, _NONCE.sub("nonce-*", v)) for k, v in rv.headers.items() if k != "Date"
+        )
+        answers.append((rv.status, headers, rv.get_data()))
+    assert answers[0] == answers[1]
+    return answers[1]
+
+
+def took_environ_road(app: Tumbler) -> list[bool]:
+    """Record, per WSGI request to ``app``, whether the environ road served it."""
+    taken: list[bool] = []
+    respond = app._respond_environ
+
+    def spy(environ: dict[str, t.Any]) -> t.Any:
+        rv = respond(environ)
+        taken.append(rv is not None)
+        return rv
+
+    app._respond_environ = spy  # type: ignore[method-assign]
+    return taken
 
 
 @pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
@@ -196,10 +266,80 @@ def test_short_road_answers_as_the_full_pipeline(
         raise AssertionError("a plain app took the full pipeline")
 
     plain._handle_full = refuse_full_road  # type: ignore[method-assign]
+    taken = took_environ_road(plain)
     short = answer(plain, asgi, method, path, kwargs)
     assert CALLS == []
+    if not asgi:
+        expected = (method, path) in ENVIRON_ROAD and "Host" not in kwargs.get("headers", {})
+        expected = expected and "abc" not in str(kwargs)
+        assert taken[-1] is expected
     full = answer(build(True), asgi, method, path, kwargs)
     assert short == full
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"HSTS_SECONDS": 3600, "HSTS_INCLUDE_SUBDOMAINS": True},
+        {"CONTENT_SECURITY_POLICY": {"default-src": "'self'"}},
+        {"CONTENT_SECURITY_POLICY": {"script-src": "'nonce'"}},
+        {"SECURITY_HEADERS": {"X-Frame-Options": None, "X-Extra": "1"}},
+        {"SECURITY_HEADERS": {"Content-Type": "text/plain"}},
+        {"TRUSTED_HOSTS": ["localhost"], "MAX_HEADER_COUNT": 3},
+        {"MAX_HEADER_BYTES": 40},
+    ],
+)
+@pytest.mark.parametrize("base_url", ["http://localhost", "https://localhost"])
+def test_environ_road_answers_as_the_full_pipeline_under_any_config(
+    config: dict[str, t.Any], base_url: str
+) -> None:
+    answers = []
+    for full_road in (False, True):
+        app = build(full_road)
+        app.config.update(config)
+        answers.append(answer(app, False, "GET", "/text", {"base_url": base_url}))
+    assert answers[0] == answers[1]
+
+
+def test_environ_road_follows_the_response_class() -> None:
+    answers = []
+    for full_road in (False, True):
+        app = build(full_road)
+
+        class TextResponse(Response):
+            default_mimetype = "text/plain"
+
+        app.response_class = TextResponse
+        answers.append(answer(app, False, "GET", "/text", {}))
+        TextResponse.default_status = 203
+        answers.append(answer(app, False, "GET", "/text", {}))
+    assert answers[0] == answers[2]
+    assert answers[1] == answers[3]
+    assert answers[0][0] == "200 OK"
+    assert answers[1][0].startswith("203 ")
+    assert ("Content-Type", "text/plain; charset=utf-8") in answers[0][1]
+
+
+def test_environ_road_builds_the_request_only_when_read() -> None:
+    from tumbler.ctx import _EnvironRequestContext
+
+    app = build(False)
+    seen: list[bool] = []
+
+    @app.route("/peek")
+    def peek() -> str:
+        ctx = _cv_context.get()
+        assert isinstance(ctx, _EnvironRequestContext)
+        seen.append(ctx._environ is None)
+        path = request.path
+        seen.append(ctx._environ is None)
+        return path
+
+    client = app.test_client()
+    client.get("/peek")  # the first request to a view takes the usual road
+    seen.clear()
+    assert client.get("/peek").get_data() == b"/peek"
+    assert seen == [False, True]
 
 
 @pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
@@ -292,3 +432,43 @@ def test_url_for_with_an_unbindable_host_is_a_4xx(asgi: bool) -> None:
 
     rv = app.test_client(asgi=asgi).get("/")
     assert rv.status_code == 400
+
+
+def test_environ_road_honours_an_overridden_make_response() -> None:
+    class ShoutingApp(Tumbler):
+        def make_response(self, rv: t.Any) -> Response:
+            if isinstance(rv, str):
+                rv = rv.upper()
+            return super().make_response(rv)
+
+    app = ShoutingApp("roads")
+
+    @app.route("/")
+    def index() -> str:
+        return "quiet"
+
+    client = app.test_client()
+    assert [client.get("/").get_data() for _ in range(2)] == [b"QUIET", b"QUIET"]
+
+
+def test_environ_road_builds_every_request_of_a_request_class_with_its_own_init() -> None:
+    from tumbler.wrappers import Request
+
+    built: list[str] = []
+
+    class CountingRequest(Request):
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self.path)
+
+    app = Tumbler("roads")
+    app.request_class = CountingRequest
+
+    @app.route("/")
+    def index() -> str:
+        return "never reads the request"
+
+    client = app.test_client()
+    client.get("/")
+    client.get("/")
+    assert built == ["/", "/"]

@@ -27,6 +27,7 @@ from .config import Config
 from .ctx import AppContext
 from .ctx import RequestContext
 from .ctx import _AppCtxGlobals
+from .ctx import _EnvironRequestContext
 from .datastructures import EnvironHeaders
 from .datastructures import Headers
 from .datastructures import ImmutableDict
@@ -42,6 +43,7 @@ from .globals import g
 from .helpers import _split_blueprint_path
 from .helpers import get_debug_flag
 from .helpers import get_flashed_messages
+from .http import _content_length
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
 from .routing import BuildError
@@ -70,6 +72,7 @@ from .templating import _default_template_ctx_processor
 from .templating import select_jinja_autoescape
 from .wrappers import Request
 from .wrappers import Response
+from .wrappers.response import text_content_type
 from .wrappers.response import text_response
 from .wsgi import NEED_LOOP
 from .wsgi import run_sync
@@ -80,6 +83,7 @@ if t.TYPE_CHECKING:
     from jinja2 import BaseLoader
 
     from .blueprints import Blueprint
+    from .csrf import CSRFProtection
     from .protections import SecurityPolicy
     from .testing import TumblerClient
     from .testing import TumblerCliRunner
@@ -1204,21 +1208,99 @@ class Tumbler(Scaffold):
                 is_async = self._view_is_async[endpoint] = _iscoroutinefunction(view)
             if is_async:
                 return None
+        return t.cast(Response, self._serve_view(ctx, view, request.view_args, csrf, None))
+
+    def _respond_environ(
+        self, environ: dict[str, t.Any]
+    ) -> Response | tuple[bytes, list[tuple[str, str]]] | None:
+        # The WSGI front end's road for a plain app's GET and HEAD requests to a sync view
+        # (the common case, and one that needs no CSRF check), served before any Request
+        # object exists: the context builds one if the view reads it. A text answer with no
+        # session or after_this_request to honour comes back as (body, headers), without a
+        # Response object. Returns None before any app code has run when the request takes
+        # the usual road (any other request, or one that road would answer with an error).
+        get = environ.get
+        method = get("REQUEST_METHOD")
+        if (method != "GET" and method != "HEAD") or not self._got_first_request:
+            return None
+        path = get("PATH_INFO")
+        # What request_from_environ would refuse or change (non-ASCII or doubled slashes,
+        # bad lengths) is left to it.
+        if not path or path[0] != "/" or path[1:2] == "/" or not path.isascii():
+            return None
+        script = get("SCRIPT_NAME")
+        query = get("QUERY_STRING")
+        length = get("CONTENT_LENGTH")
+        if (
+            (script and not script.isascii())
+            or (query and not query.isascii())
+            or (length and _content_length(length) is None)
+            or get("tumbler.preserve_context") is not None
+            or _cv_get(None) is not None
+            or not self._plain()
+        ):
+            return None
+        domain = self._quick_match_domain
+        if (
+            domain is None
+            # A request class with its own __init__ may refuse requests as they come in: it
+            # must see each one, so the request cannot wait until the view reads it.
+            or self.request_class.__init__ is not _request_init
+            or not self._security.admits_environ(environ)
+        ):
+            return None
+        found = self.url_map._quick_match(domain, path, method)
+        if type(found) is not tuple:
+            return None
+        rule, view_args = found
+        endpoint = rule.endpoint
+        if self._view_is_async.get(endpoint) is not False:
+            return None  # async, or not seen yet: the usual road finds out and remembers
+        ctx = _EnvironRequestContext(self, environ, rule, view_args)
+        return self._serve_view(ctx, self.view_functions[endpoint], view_args, None, environ)
+
+    def _serve_view(
+        self,
+        ctx: RequestContext,
+        view: t.Callable[..., t.Any] | None,
+        view_args: dict[str, t.Any] | None,
+        csrf: CSRFProtection | None,
+        environ: dict[str, t.Any] | None,
+    ) -> Response | tuple[bytes, list[tuple[str, str]]]:
+        # The part of _respond_plain and _respond_environ that runs app code: the view (or
+        # the routing error when view is None) and everything after it, in the context. With
+        # the environ, a text answer that needs nothing more is returned as (body, headers).
         token = ctx._enter_plain()
         try:
             try:
                 try:
                     if view is None:
-                        self.raise_routing_exception(request)
+                        self.raise_routing_exception(ctx.request)
                     if csrf is not None:
                         csrf.protect(ctx)
-                    rv = view(**request.view_args)  # type: ignore[arg-type]
+                    rv = view(**view_args)  # type: ignore[arg-type]
                     if type(rv) not in _PLAIN_RETURN_TYPES and _isawaitable(rv):
                         rv = run_sync(_await(rv))
                 except Exception as e:
                     rv = run_sync(self._handle_user_exception(ctx, e))
                     if rv is e:
                         e.__traceback__ = None
+                if (
+                    environ is not None
+                    and type(rv) is str
+                    and type(self).make_response is _make_response
+                    and ctx._session is None
+                    and not ctx._after_request_functions
+                    and environ.get("HTTP_COOKIE") is None
+                ):
+                    content_type = text_content_type(self.response_class)
+                    if content_type is not None:
+                        data = rv.encode()
+                        headers = self._security.text_headers(
+                            content_type, len(data), environ.get("wsgi.url_scheme") or "http"
+                        )
+                        if headers is not None:
+                            return data, headers
                 response = self.make_response(rv)
                 if ctx._after_request_functions:
                     response = run_sync(self._process_response(ctx, response))
@@ -1226,7 +1308,7 @@ class Tumbler(Scaffold):
                     self._save_session(ctx, response)
             except Exception as e:
                 response = run_sync(self._handle_exception(ctx, e))
-            self._security.apply_response_headers(request, response)
+            self._security.apply_response_headers(ctx.request, response)
             return response
         finally:
             ctx._leave_plain(token)
@@ -1737,6 +1819,10 @@ class Tumbler(Scaffold):
             run_simple(host, port, self, **options)
         finally:
             self._got_first_request = False
+
+
+_make_response = Tumbler.make_response
+_request_init = Request.__init__
 
 
 def _is_iterator(rv: t.Any) -> bool:

@@ -26,6 +26,7 @@ from .wrappers.request import Request as _Request
 if t.TYPE_CHECKING:
     from .app import Tumbler
     from .routing import MapAdapter
+    from .routing import Rule
     from .sessions import SessionMixin
     from .wrappers import Request
     from .wrappers import Response
@@ -262,9 +263,12 @@ class RequestContext:
             from .wsgi import request_from_environ
 
             request = request_from_environ(environ, app.request_class)
-        self.app = app
         self.request: Request = request
         app._configure_request(request)
+        self._start(app, session)
+
+    def _start(self, app: Tumbler, session: SessionMixin | None) -> None:
+        self.app = app
         # Built on first use: requests whose URL the map matches directly never need one.
         self._url_adapter: MapAdapter | None = _sentinel
         self.flashes: list[tuple[str, str]] | None = None
@@ -497,6 +501,58 @@ class RequestContext:
     def __repr__(self) -> str:
         req = self.request
         return f"<{type(self).__name__} {req.path!r} [{req.method}] of {self.app.name}>"
+
+
+_REQUEST_SLOT: t.Any = RequestContext.__dict__["request"]
+
+
+class _EnvironRequestContext(RequestContext):
+    """A request context whose request is built from a WSGI environ on first use.
+
+    The WSGI front end serves a plain app's ``GET`` and ``HEAD`` requests with it (see
+    ``Tumbler._respond_environ``): the URL is already matched, and a view that reads neither
+    ``request`` nor what depends on it (``session``, ``url_for``...) costs no request object.
+    """
+
+    __slots__ = ("_environ", "_rule", "_view_args")
+
+    def __init__(
+        self, app: Tumbler, environ: dict[str, t.Any], rule: Rule, view_args: dict[str, t.Any]
+    ) -> None:
+        #: The environ until the request is built from it, then None.
+        self._environ: dict[str, t.Any] | None = environ
+        self._rule = rule
+        self._view_args = view_args
+        self._start(app, None)
+
+    @property
+    def request(self) -> Request:
+        """The request, built from the environ (its URL already matched) the first time."""
+        environ = self._environ
+        if environ is None:
+            return _REQUEST_SLOT.__get__(self)
+        from .wsgi import request_from_environ
+
+        app = self.app
+        request = request_from_environ(environ, app.request_class)
+        app._configure_request(request)
+        request.url_rule = self._rule
+        request.view_args = self._view_args
+        self.request = request
+        return request
+
+    @request.setter
+    def request(self, value: Request) -> None:
+        _REQUEST_SLOT.__set__(self, value)
+        self._environ = None
+
+    def copy(self) -> RequestContext:
+        """Return a new context for the same request and session (for threads and greenlets)."""
+        return RequestContext(self.app, request=self.request, session=self._session)
+
+    def _close_request(self) -> None:
+        if self._environ is None:  # else no request was built, so it opened no uploaded file
+            super()._close_request()
 
 
 def after_this_request(f: F) -> F:

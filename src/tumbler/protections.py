@@ -278,6 +278,7 @@ class SecurityPolicy:
         "_hsts",
         "_max_bytes",
         "_max_count",
+        "_names_content_headers",
         "_proxy",
         "csrf",
     )
@@ -306,6 +307,9 @@ class SecurityPolicy:
         self._header_pairs = tuple((name, value) for name, value, _lower in self._headers)
         self._header_lowers = tuple(lower for _name, _value, lower in self._headers)
         self._header_names = frozenset(self._header_lowers)
+        self._names_content_headers = not self._header_names.isdisjoint(
+            {"content-type", "content-length"}
+        )
         seconds = config.get("HSTS_SECONDS") or 0
         hsts: str | None = None
         if seconds:
@@ -351,14 +355,8 @@ class SecurityPolicy:
         max_count = self._max_count
         max_bytes = self._max_bytes
         if type(headers) is EnvironHeaders and self._proxy is None:
-            # The common WSGI case, inlined: the environ holds every header plus a few CGI
-            # variables, so its sizes bound theirs (see _within_header_limits).
             environ = headers.environ
-            if len(environ) <= self._count_limit and (
-                self._bytes_limit is _UNLIMITED
-                or len("".join(environ)) + len("".join(filter(_is_str, environ.values())))
-                <= self._bytes_limit
-            ):
+            if self._environ_within_limits(environ):
                 return self._host_error(environ.get("HTTP_HOST"))
         elif type(headers) is RawHeaders and self._proxy is None:
             # The common ASGI case, on the undecoded pairs (latin-1: one byte per character).
@@ -383,6 +381,37 @@ class SecurityPolicy:
         if type(headers) is EnvironHeaders:
             return self._host_error(headers.environ.get("HTTP_HOST"))
         return self._host_error(headers.get("Host"))
+
+    def _environ_within_limits(self, environ: t.Mapping[str, t.Any]) -> bool:
+        # The common WSGI case: the environ holds every header plus a few CGI variables, so
+        # its sizes bound theirs (see _within_header_limits).
+        return len(environ) <= self._count_limit and (
+            self._bytes_limit is _UNLIMITED
+            or len("".join(environ)) + len("".join(filter(_is_str, environ.values())))
+            <= self._bytes_limit
+        )
+
+    def admits_environ(self, environ: dict[str, t.Any]) -> bool:
+        """Whether a WSGI request passes :meth:`check_request` as it is: within the header
+        limits, with an allowed host, and no ``PROXY_FIX`` to apply first."""
+        return (
+            self._proxy is None
+            and self._environ_within_limits(environ)
+            and self._host_error(environ.get("HTTP_HOST")) is None
+        )
+
+    def text_headers(
+        self, content_type: tuple[str, str], length: int, scheme: str
+    ) -> list[tuple[str, str]] | None:
+        """The headers :meth:`apply_response_headers` gives a fresh text response, or ``None``
+        when that needs the response object (a CSP with its per-request nonce, or security
+        headers that name the content headers)."""
+        if self._csp is not None or self._names_content_headers:
+            return None
+        headers = [content_type, ("Content-Length", str(length)), *self._header_pairs]
+        if self._hsts is not None and scheme in {"https", "wss"}:
+            headers.append(("Strict-Transport-Security", self._hsts))
+        return headers
 
     def _host_error(self, host: str | None) -> HTTPException | None:
         # Without a Host header (HTTP/1.0) the host is the address the server was reached on,

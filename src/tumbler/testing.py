@@ -52,6 +52,7 @@ from tumbler.asgi import WebSocketDisconnect
 from tumbler.datastructures import FileStorage
 from tumbler.datastructures import Headers
 from tumbler.datastructures import MultiDict
+from tumbler.http import _content_length
 from tumbler.http import dump_cookie
 from tumbler.http import parse_cookie
 from tumbler.wrappers import Request
@@ -595,7 +596,7 @@ class EnvironBuilder:
             "method": environ.get("REQUEST_METHOD", "GET"),
             "input_stream": environ.get("wsgi.input"),
             "content_type": environ.get("CONTENT_TYPE") or None,
-            "content_length": int(length) if length else None,
+            "content_length": _content_length(length) if length else None,
             "headers": headers,
             "environ_base": base,
             "errors_stream": environ.get("wsgi.errors"),
@@ -1864,7 +1865,8 @@ class TumblerClient:
             self.application,
             environ_to_scope(environ),
             environ["wsgi.input"],
-            int(length) if length else None,
+            # An invalid length is sent on for the app to refuse; the body is sent whole.
+            _content_length(length) if length else None,
             self.asgi_chunk_size,
         )
         # The app task inherits a copy of the caller's context, as a WSGI call in this thread

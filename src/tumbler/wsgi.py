@@ -245,6 +245,16 @@ def wsgi_app(
     """Serve one WSGI request with ``app``'s pipeline."""
     if app._serving_state != 2 and (app.before_serving_funcs or app.after_serving_funcs):
         app._startup_sync()
+    answer = app._respond_environ(environ)
+    if answer is not None:
+        if type(answer) is tuple:
+            data, headers = answer
+            start_response("200 OK", headers)
+            return [] if environ["REQUEST_METHOD"] == "HEAD" else [data]
+        response = t.cast("Response", answer)
+        response.finalize_headers()
+        start_response(response.status, response.headers.to_wsgi_list())
+        return wsgi_body(response, environ["REQUEST_METHOD"])
     try:
         request = request_from_environ(environ, app.request_class)
     except HTTPException as e:

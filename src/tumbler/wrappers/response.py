@@ -1467,12 +1467,10 @@ def _text_template(cls: type[Response]) -> tuple[tuple[str, str], str] | None:
     return template
 
 
-def text_response(cls: type[Response], body: str) -> Response:
-    """``cls(body)`` for a ``str`` body: what a view returning text becomes.
-
-    Builds the response without the argument handling of ``__init__`` when ``cls`` makes
-    text responses as :class:`Response` does; otherwise calls ``cls(body)``.
-    """
+def text_content_type(cls: type[Response]) -> tuple[str, str] | None:
+    """The ``Content-Type`` header of ``cls(text)`` when ``cls`` makes text responses as
+    :class:`Response` does (status 200, that header and ``Content-Length``, nothing else);
+    ``None`` when it may do otherwise."""
     try:
         template = _TEXT_TEMPLATES[cls]
     except KeyError:
@@ -1484,11 +1482,23 @@ def text_response(cls: type[Response], body: str) -> Response:
         or cls.default_status != 200
         or not cls.automatically_set_content_length
     ):
+        return None
+    return template[0]
+
+
+def text_response(cls: type[Response], body: str) -> Response:
+    """``cls(body)`` for a ``str`` body: what a view returning text becomes.
+
+    Builds the response without the argument handling of ``__init__`` when ``cls`` makes
+    text responses as :class:`Response` does; otherwise calls ``cls(body)``.
+    """
+    content_type = text_content_type(cls)
+    if content_type is None:
         return cls(body)
     data = body.encode()
     response = _response_new(cls)
     headers = _headers_new(Headers)
-    headers._list = [template[0], ("Content-Length", str(len(data)))]
+    headers._list = [content_type, ("Content-Length", str(len(data)))]
     headers._lower = ["content-type", "content-length"]
     response.headers = headers
     response.response = [data]
