@@ -194,6 +194,7 @@ REQUESTS: list[tuple[str, str, dict[str, t.Any]]] = [
     ("GET", "/session/set", {"query_string": "who=ada"}),
     ("GET", "/copy", {}),
     ("HEAD", "/items/7", {}),
+    ("GET", "/form", {}),
 ]
 
 #: The requests a warmed-up plain app serves on the WSGI environ road.
@@ -205,6 +206,9 @@ ENVIRON_ROAD = {
     ("GET", "/dict"),
     ("GET", "/json"),
     ("GET", "/items/41"),
+    ("GET", "/items/x"),
+    ("GET", "/missing"),
+    ("GET", "/form"),
     ("GET", "/args"),
     ("GET", "/g"),
     ("GET", "/after"),

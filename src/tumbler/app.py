@@ -28,10 +28,8 @@ from .ctx import AppContext
 from .ctx import RequestContext
 from .ctx import _AppCtxGlobals
 from .ctx import _EnvironRequestContext
-from .datastructures import EnvironHeaders
 from .datastructures import Headers
 from .datastructures import ImmutableDict
-from .datastructures.headers import RawHeaders
 from .exceptions import Aborter
 from .exceptions import BadRequest
 from .exceptions import BadRequestKeyError
@@ -1250,8 +1248,13 @@ class Tumbler(Scaffold):
         ):
             return None
         found = self.url_map._quick_match(domain, path, method)
-        if type(found) is not tuple:
-            return None
+        if not isinstance(found, tuple):
+            if found is None:
+                return None  # a redirect or websocket rules: the URL adapter decides
+            # 404 or 405, answered through the error handlers, which read the request.
+            request = _wsgi.request_from_environ(environ, self.request_class)
+            request.routing_exception = found
+            return self._serve_view(RequestContext(self, request=request), None, None, None, None)
         rule, view_args = found
         endpoint = rule.endpoint
         if self._view_is_async.get(endpoint) is not False:
@@ -1308,7 +1311,8 @@ class Tumbler(Scaffold):
                     self._save_session(ctx, response)
             except Exception as e:
                 response = run_sync(self._handle_exception(ctx, e))
-            self._security.apply_response_headers(ctx.request, response)
+            policy = self._security
+            policy.apply_response_headers(ctx.request if policy.reads_request else None, response)
             return response
         finally:
             ctx._leave_plain(token)
@@ -1610,7 +1614,7 @@ class Tumbler(Scaffold):
 
     def _save_session(self, ctx: RequestContext, response: Response) -> None:
         session = ctx._session
-        if session is None and _sent_cookie(ctx.request.headers):
+        if session is None and ctx._cookie_sent():
             # The session is opened lazily; a client that sent cookies may hold one that
             # still needs refreshing (permanent sessions), so open it now.
             session = ctx.session
@@ -1827,15 +1831,6 @@ _request_init = Request.__init__
 
 def _is_iterator(rv: t.Any) -> bool:
     return hasattr(rv, "__next__") or hasattr(rv, "__anext__")
-
-
-def _sent_cookie(headers: Headers) -> bool:
-    # "Cookie" in headers, sooner for the front ends' own header types.
-    if type(headers) is EnvironHeaders:
-        return headers.environ.get("HTTP_COOKIE") is not None
-    if type(headers) is RawHeaders:
-        return headers.summary()[2]
-    return "Cookie" in headers
 
 
 async def _ready(response: Response) -> Response:

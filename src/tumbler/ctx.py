@@ -15,6 +15,8 @@ import sys
 import typing as t
 from functools import update_wrapper
 
+from .datastructures import EnvironHeaders
+from .datastructures.headers import RawHeaders
 from .exceptions import HTTPException
 from .globals import _cv_context
 from .signals import appcontext_popped
@@ -22,6 +24,7 @@ from .signals import appcontext_pushed
 from .signals import appcontext_tearing_down
 from .signals import request_tearing_down
 from .wrappers.request import Request as _Request
+from .wsgi import request_from_environ
 
 if t.TYPE_CHECKING:
     from .app import Tumbler
@@ -260,8 +263,6 @@ class RequestContext:
         if request is None:
             if environ is None:
                 raise TypeError("RequestContext needs an environ or a request.")
-            from .wsgi import request_from_environ
-
             request = request_from_environ(environ, app.request_class)
         self.request: Request = request
         app._configure_request(request)
@@ -466,6 +467,15 @@ class RequestContext:
         if close is not None:
             close()
 
+    def _cookie_sent(self) -> bool:
+        # Whether the request has a Cookie header, sooner for the front ends' header types.
+        headers = self.request.headers
+        if type(headers) is EnvironHeaders:
+            return headers.environ.get("HTTP_COOKIE") is not None
+        if type(headers) is RawHeaders:
+            return headers.summary()[2]
+        return "Cookie" in headers
+
     def _retain(self) -> AppContext | None:
         # Keep teardown from running until _release(); see stream_with_context. Returns the
         # application context this request brought along (if any) for _release to leave.
@@ -531,14 +541,13 @@ class _EnvironRequestContext(RequestContext):
         environ = self._environ
         if environ is None:
             return _REQUEST_SLOT.__get__(self)
-        from .wsgi import request_from_environ
-
         app = self.app
         request = request_from_environ(environ, app.request_class)
         app._configure_request(request)
         request.url_rule = self._rule
         request.view_args = self._view_args
-        self.request = request
+        _REQUEST_SLOT.__set__(self, request)
+        self._environ = None
         return request
 
     @request.setter
@@ -553,6 +562,12 @@ class _EnvironRequestContext(RequestContext):
     def _close_request(self) -> None:
         if self._environ is None:  # else no request was built, so it opened no uploaded file
             super()._close_request()
+
+    def _cookie_sent(self) -> bool:
+        environ = self._environ
+        if environ is None:
+            return super()._cookie_sent()
+        return environ.get("HTTP_COOKIE") is not None
 
 
 def after_this_request(f: F) -> F:

@@ -281,6 +281,7 @@ class SecurityPolicy:
         "_names_content_headers",
         "_proxy",
         "csrf",
+        "reads_request",
     )
 
     def __init__(self, app: Tumbler) -> None:
@@ -319,6 +320,8 @@ class SecurityPolicy:
             if config.get("HSTS_PRELOAD"):
                 hsts += "; preload"
         self._hsts = hsts
+        #: Whether :meth:`apply_response_headers` reads the request (HSTS or CSP is on).
+        self.reads_request = hsts is not None or self._csp is not None
         self.csrf: CSRFProtection | None = None
         if config.get("CSRF_ENABLED", True):
             from .csrf import CSRFProtection
@@ -421,8 +424,12 @@ class SecurityPolicy:
             return None
         return hosts.error(host)
 
-    def apply_response_headers(self, request: Request, response: Response) -> None:
-        """Add the security headers ``response`` lacks (default headers, HSTS on HTTPS, CSP)."""
+    def apply_response_headers(self, request: Request | None, response: Response) -> None:
+        """Add the security headers ``response`` lacks (default headers, HSTS on HTTPS, CSP).
+
+        :param request: the request answered; may be ``None`` when :attr:`reads_request` is
+            false (no HSTS nor CSP to add).
+        """
         headers = response.headers
         if type(headers) is Headers:
             # The common case, at C speed: Headers keeps lower-cased names index-aligned.
@@ -442,6 +449,7 @@ class SecurityPolicy:
         hsts = self._hsts
         if (
             hsts is not None
+            and request is not None
             and request.scheme in {"https", "wss"}
             and "Strict-Transport-Security" not in headers
         ):
@@ -451,6 +459,7 @@ class SecurityPolicy:
             if len(csp) == 1:
                 headers["Content-Security-Policy"] = csp[0]
             else:
+                assert request is not None, "a nonce is made per request"
                 headers["Content-Security-Policy"] = _request_nonce(request).join(csp)
 
     def reject(self, app: Tumbler, request: Request, error: HTTPException) -> Response:

@@ -247,11 +247,11 @@ def wsgi_app(
         app._startup_sync()
     answer = app._respond_environ(environ)
     if answer is not None:
-        if type(answer) is tuple:
+        if isinstance(answer, tuple):
             data, headers = answer
             start_response("200 OK", headers)
             return [] if environ["REQUEST_METHOD"] == "HEAD" else [data]
-        response = t.cast("Response", answer)
+        response = answer
         response.finalize_headers()
         start_response(response.status, response.headers.to_wsgi_list())
         return wsgi_body(response, environ["REQUEST_METHOD"])
