@@ -1216,7 +1216,7 @@ class Tumbler(Scaffold):
         # object exists: the context builds one if the view reads it. A text answer with no
         # session or after_this_request to honour comes back as (body, headers), without a
         # Response object. Returns None before any app code has run when the request takes
-        # the usual road (any other request, or one that road would answer with an error).
+        # the usual road (any other request, or one that road would refuse).
         get = environ.get
         method = get("REQUEST_METHOD")
         if (method != "GET" and method != "HEAD") or not self._got_first_request:
@@ -1248,19 +1248,26 @@ class Tumbler(Scaffold):
         ):
             return None
         found = self.url_map._quick_match(domain, path, method)
-        if not isinstance(found, tuple):
-            if found is None:
-                return None  # a redirect or websocket rules: the URL adapter decides
-            # 404 or 405, answered through the error handlers, which read the request.
-            request = _wsgi.request_from_environ(environ, self.request_class)
+        if isinstance(found, tuple):
+            rule, view_args = found
+            endpoint = rule.endpoint
+            if self._view_is_async.get(endpoint) is False:
+                lazy = _EnvironRequestContext(self, environ, rule, view_args)
+                return self._serve_view(
+                    lazy, self.view_functions[endpoint], view_args, None, environ
+                )
+        # The checks have passed: the short road, with the request built now (an async view
+        # or one not seen yet, a 404 or 405, or a redirect the URL adapter finds).
+        request = _wsgi.request_from_environ(environ, self.request_class)
+        if isinstance(found, tuple):
+            request.url_rule, request.view_args = found
+        elif found is not None:
             request.routing_exception = found
-            return self._serve_view(RequestContext(self, request=request), None, None, None, None)
-        rule, view_args = found
-        endpoint = rule.endpoint
-        if self._view_is_async.get(endpoint) is not False:
-            return None  # async, or not seen yet: the usual road finds out and remembers
-        ctx = _EnvironRequestContext(self, environ, rule, view_args)
-        return self._serve_view(ctx, self.view_functions[endpoint], view_args, None, environ)
+        ctx = RequestContext(self, request=request)
+        response = self._respond_plain(ctx)
+        if response is None:
+            response = run_sync(self._handle_plain(ctx))
+        return response
 
     def _serve_view(
         self,
