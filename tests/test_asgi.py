@@ -188,6 +188,47 @@ def test_disconnect_cancels_view_and_pops_context(app: Tumbler, run: Run, asgi: 
     assert events == ["cancelled", "teardown CancelledError"]
 
 
+def test_disconnect_cancels_a_view_served_before_its_request_exists(
+    app: Tumbler, run: Run, asgi: t.Any
+) -> None:
+    # A plain app's GET to an async view it has seen is served on the scope road (no hooks,
+    # no request object): a disconnect must cancel the view there too, and leave no context.
+    from tumbler.globals import _cv_context
+
+    events: list[str] = []
+    roads: list[str] = []
+    serve = app._serve_view_async
+
+    async def spy(ctx: t.Any, *args: t.Any) -> t.Any:
+        roads.append(type(ctx).__name__)
+        return await serve(ctx, *args)
+
+    app._serve_view_async = spy  # type: ignore[method-assign]
+
+    @app.route("/")
+    async def index() -> str:
+        if "wait" not in request.args:
+            return "warm"
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+        return "never"
+
+    async def main() -> t.Any:
+        assert (await asgi.request(app, asgi.http_scope())).body == b"warm"
+        scope = asgi.http_scope(query_string=b"wait=1")
+        rv = await asyncio.wait_for(asgi.request(app, scope, disconnect_after_body=True), 5)
+        return rv, _cv_context.get(None)
+
+    result, active = run(main())
+    assert roads == ["_ScopeRequestContext"]
+    assert result.status == 0
+    assert events == ["cancelled"]
+    assert active is None
+
+
 def test_disconnect_while_sending_body_is_client_error(app: Tumbler, run: Run, asgi: t.Any) -> None:
     seen: list[int] = []
 

@@ -12,6 +12,7 @@ answers, over WSGI and ASGI.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import typing as t
 
@@ -66,6 +67,48 @@ def build(full_road: bool) -> Tumbler:
     @app.route("/async")
     async def async_view() -> str:
         return "async"
+
+    @app.route("/async/<int:n>")
+    async def async_sleeps(n: int) -> str:
+        for _ in range(n):
+            await asyncio.sleep(0)  # suspends: the disconnect watcher starts
+        return f"slept {n} {request.args.get('q', '-')}"
+
+    @app.route("/async/session")
+    async def async_session() -> str:
+        session["seen"] = session.get("seen", 0) + 1
+        return f"seen {session['seen']}"
+
+    @app.route("/async/after")
+    async def async_after() -> str:
+        @after_this_request
+        def add_header(response: Response) -> Response:
+            response.headers["X-After"] = "async"
+            return response
+
+        return "after"
+
+    @app.route("/async/crash")
+    async def async_crash() -> str:
+        raise LookupError("async")
+
+    @app.route("/async/dict")
+    async def async_dict() -> dict[str, int]:
+        return {"n": 1}
+
+    @app.route("/async/stream")
+    async def async_stream() -> Response:
+        async def generate() -> t.AsyncIterator[str]:
+            yield "x"
+            await asyncio.sleep(0)
+            yield "y"
+
+        return Response(generate())
+
+    @app.route("/async/g")
+    async def async_g() -> str:
+        g.n = 2
+        return f"g {g.n} {url_for('async_g')}"
 
     @app.route("/args")
     def args() -> str:
@@ -195,7 +238,33 @@ REQUESTS: list[tuple[str, str, dict[str, t.Any]]] = [
     ("GET", "/copy", {}),
     ("HEAD", "/items/7", {}),
     ("GET", "/form", {}),
+    ("GET", "/async/0", {}),
+    ("GET", "/async/3", {"query_string": "q=x"}),
+    ("HEAD", "/async/3", {}),
+    ("GET", "/async/session", {}),
+    ("GET", "/async/after", {}),
+    ("GET", "/async/crash", {}),
+    ("GET", "/async/dict", {}),
+    ("GET", "/async/stream", {}),
+    ("GET", "/async/g", {}),
+    ("GET", "/async", {"headers": {"Cookie": "a=b"}}),
+    ("GET", "/async", {"base_url": "https://localhost"}),
+    ("POST", "/async", {}),
 ]
+
+#: The requests a warmed-up plain app serves under ASGI before a request object exists.
+SCOPE_ROAD = {
+    ("GET", "/async"),
+    ("GET", "/async/0"),
+    ("GET", "/async/3"),
+    ("HEAD", "/async/3"),
+    ("GET", "/async/session"),
+    ("GET", "/async/after"),
+    ("GET", "/async/crash"),
+    ("GET", "/async/dict"),
+    ("GET", "/async/stream"),
+    ("GET", "/async/g"),
+}
 
 #: The requests a warmed-up plain app serves under WSGI before a request object exists.
 ENVIRON_ROAD = {
@@ -241,9 +310,10 @@ def answer(app: Tumbler, asgi: bool, method: str, path: str, kwargs: dict[str, t
     return answers[1]
 
 
-def took_environ_road(app: Tumbler) -> list[bool]:
+def took_lazy_road(app: Tumbler) -> list[bool]:
     """Record, per view run for ``app``, whether it ran before a request object existed."""
     from tumbler.ctx import _EnvironRequestContext
+    from tumbler.ctx import _LazyRequestContext
 
     taken: list[bool] = []
     serve = app._serve_view
@@ -253,6 +323,14 @@ def took_environ_road(app: Tumbler) -> list[bool]:
         return serve(ctx, *args)
 
     app._serve_view = spy  # type: ignore[method-assign]
+
+    serve_async = app._serve_view_async
+
+    async def spy_async(ctx: RequestContext, *args: t.Any) -> t.Any:
+        taken.append(isinstance(ctx, _LazyRequestContext))
+        return await serve_async(ctx, *args)
+
+    app._serve_view_async = spy_async  # type: ignore[method-assign]
     return taken
 
 
@@ -268,10 +346,10 @@ def test_short_road_answers_as_the_full_pipeline(
         raise AssertionError("a plain app took the full pipeline")
 
     plain._handle_full = refuse_full_road  # type: ignore[method-assign]
-    taken = took_environ_road(plain)
+    taken = took_lazy_road(plain)
     short = answer(plain, asgi, method, path, kwargs)
     assert CALLS == []
-    expected = not asgi and (method, path) in ENVIRON_ROAD
+    expected = (method, path) in (SCOPE_ROAD if asgi else ENVIRON_ROAD)
     expected = expected and "Host" not in kwargs.get("headers", {}) and "abc" not in str(kwargs)
     assert (taken[-1:] == [True]) is expected
     full = answer(build(True), asgi, method, path, kwargs)
@@ -331,9 +409,9 @@ def test_environ_road_builds_the_request_only_when_read() -> None:
     def peek() -> str:
         ctx = _cv_context.get()
         assert isinstance(ctx, _EnvironRequestContext)
-        seen.append(ctx._environ is None)
+        seen.append(ctx._source is None)
         path = request.path
-        seen.append(ctx._environ is None)
+        seen.append(ctx._source is None)
         return path
 
     client = app.test_client()

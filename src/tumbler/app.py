@@ -1253,8 +1253,9 @@ class Tumbler(Scaffold):
             endpoint = rule.endpoint
             if self._view_is_async.get(endpoint) is False:
                 lazy = _EnvironRequestContext(self, environ, rule, view_args)
+                scheme = environ.get("wsgi.url_scheme") or "http"
                 return self._serve_view(
-                    lazy, self.view_functions[endpoint], view_args, None, environ
+                    lazy, self.view_functions[endpoint], view_args, None, scheme
                 )
         # The checks have passed: the short road, with the request built now (an async view
         # or one not seen yet, a 404 or 405, or a redirect the URL adapter finds).
@@ -1275,11 +1276,11 @@ class Tumbler(Scaffold):
         view: t.Callable[..., t.Any] | None,
         view_args: dict[str, t.Any] | None,
         csrf: CSRFProtection | None,
-        environ: dict[str, t.Any] | None,
+        scheme: str | None,
     ) -> Response | tuple[bytes, list[tuple[str, str]]]:
         # The part of _respond_plain and _respond_environ that runs app code: the view (or
-        # the routing error when view is None) and everything after it, in the context. With
-        # the environ, a text answer that needs nothing more is returned as (body, headers).
+        # the routing error when view is None) and everything after it, in the context. Given
+        # the URL scheme, a text answer that needs nothing more comes back as (body, headers).
         token = ctx._enter_plain()
         try:
             try:
@@ -1295,22 +1296,10 @@ class Tumbler(Scaffold):
                     rv = run_sync(self._handle_user_exception(ctx, e))
                     if rv is e:
                         e.__traceback__ = None
-                if (
-                    environ is not None
-                    and type(rv) is str
-                    and type(self).make_response is _make_response
-                    and ctx._session is None
-                    and not ctx._after_request_functions
-                    and environ.get("HTTP_COOKIE") is None
-                ):
-                    content_type = text_content_type(self.response_class)
-                    if content_type is not None:
-                        data = rv.encode()
-                        headers = self._security.text_headers(
-                            content_type, len(data), environ.get("wsgi.url_scheme") or "http"
-                        )
-                        if headers is not None:
-                            return data, headers
+                if scheme is not None and type(rv) is str:
+                    answer = self._text_answer(ctx, rv, scheme)
+                    if answer is not None:
+                        return answer
                 response = self.make_response(rv)
                 if ctx._after_request_functions:
                     response = run_sync(self._process_response(ctx, response))
@@ -1323,6 +1312,73 @@ class Tumbler(Scaffold):
             return response
         finally:
             ctx._leave_plain(token)
+
+    async def _serve_view_async(
+        self,
+        ctx: RequestContext,
+        view: t.Callable[..., t.Any],
+        view_args: dict[str, t.Any],
+        scheme: str,
+        watch: t.Callable[[t.Coroutine[t.Any, t.Any, t.Any], t.Any], t.Awaitable[t.Any]],
+    ) -> Response | tuple[bytes, list[tuple[str, str]]]:
+        # _serve_view for an async view on the event loop (the ASGI front end's road). A view
+        # that suspends is finished through ``watch`` (which cancels it if the client goes
+        # away), as _dispatch does.
+        token = ctx._enter_plain()
+        try:
+            try:
+                try:
+                    rv = view(**view_args)
+                    if type(rv) is _CoroutineType:
+                        try:
+                            pending = rv.send(None)
+                        except StopIteration as stop:
+                            rv = stop.value
+                        else:
+                            rv = await watch(rv, pending)
+                    elif _isawaitable(rv):
+                        rv = await _await(rv)
+                except Exception as e:
+                    rv = await self._handle_user_exception(ctx, e)
+                    if rv is e:
+                        e.__traceback__ = None
+                if type(rv) is str:
+                    answer = self._text_answer(ctx, rv, scheme)
+                    if answer is not None:
+                        return answer
+                response = self.make_response(rv)
+                if ctx._after_request_functions:
+                    response = await self._process_response(ctx, response)
+                else:
+                    self._save_session(ctx, response)
+            except Exception as e:
+                response = await self._handle_exception(ctx, e)
+            policy = self._security
+            policy.apply_response_headers(ctx.request if policy.reads_request else None, response)
+            return response
+        finally:
+            ctx._leave_plain(token)
+
+    def _text_answer(
+        self, ctx: RequestContext, rv: str, scheme: str
+    ) -> tuple[bytes, list[tuple[str, str]]] | None:
+        # The body and headers make_response and the security headers would give a view's
+        # text, when nothing else is to be done for the answer (no session to save, no cookie
+        # that may hold one, no after_this_request, no make_response of a subclass), so that
+        # no Response object need be made. None otherwise.
+        if (
+            type(self).make_response is not _make_response
+            or ctx._session is not None
+            or ctx._after_request_functions
+            or ctx._cookie_sent()
+        ):
+            return None
+        content_type = text_content_type(self.response_class)
+        if content_type is None:
+            return None
+        data = rv.encode()
+        headers = self._security.text_headers(content_type, len(data), scheme)
+        return None if headers is None else (data, headers)
 
     async def _full_dispatch(self, ctx: RequestContext) -> Response:
         ov = self._overrides

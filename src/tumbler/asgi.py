@@ -17,18 +17,22 @@ import typing as t
 from urllib.parse import unquote_to_bytes
 
 from .ctx import RequestContext
+from .ctx import _LazyRequestContext
 from .datastructures import Headers
 from .datastructures.headers import RawHeaders
 from .exceptions import BadRequest
 from .exceptions import ClientDisconnected
 from .exceptions import HTTPException
 from .exceptions import RequestEntityTooLarge
+from .globals import _cv_get
 from .http import _INVALID_CONTENT_LENGTH
 from .http import _content_length
+from .wrappers import Request as _BaseRequest
 from .wrappers import Response as _BaseResponse
 
 if t.TYPE_CHECKING:
     from .app import Tumbler
+    from .routing import Rule
     from .wrappers import Request
     from .wrappers import Response
 
@@ -40,6 +44,7 @@ T = t.TypeVar("T")
 
 _base_close = _BaseResponse.close
 _base_aclose = _BaseResponse.aclose
+_base_request_init = _BaseRequest.__init__
 
 
 class RequestBody:
@@ -276,12 +281,15 @@ def _check_raw_path(scope: Scope) -> None:
 
 
 def request_from_scope(
-    scope: Scope, request_class: type[Request], body: RequestBody | None
+    scope: Scope,
+    request_class: type[Request],
+    body: RequestBody | None,
+    headers: RawHeaders | None = None,
 ) -> Request:
     """Build a request from an ASGI ``http`` or ``websocket`` scope.
 
     ``path`` has ``root_path`` removed when it starts with it. Headers come from the raw byte
-    pairs (decoded as latin-1).
+    pairs (decoded as latin-1), or are ``headers`` when given (made from the same scope).
 
     :raises BadRequest: when the path (``raw_path``, as the client sent it) is not valid UTF-8.
     """
@@ -301,7 +309,7 @@ def request_from_scope(
         root_path,
         path,
         scope.get("query_string", b""),
-        RawHeaders(scope["headers"]),
+        RawHeaders(scope["headers"]) if headers is None else headers,
         client[0] if client else None,
         body,
     )
@@ -325,9 +333,13 @@ def _encode_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
     return encoded
 
 
-def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
+def _encode_headers(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     get = _ENCODED_PAIRS.get
-    return [get(pair) or _encode_pair(pair) for pair in response.headers.to_wsgi_list()]
+    return [get(pair) or _encode_pair(pair) for pair in pairs]
+
+
+def _raw_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    return _encode_headers(response.headers.to_wsgi_list())
 
 
 async def _send_response(
@@ -430,9 +442,125 @@ def _handle_in_thread(
     return app._handle_sync(ctx.request, preserve, ctx)
 
 
+class _ScopeRequestContext(_LazyRequestContext):
+    """A lazy request context (see :class:`~tumbler.ctx._LazyRequestContext`) for a scope."""
+
+    __slots__ = ("_headers", "_receive")
+
+    def __init__(
+        self,
+        app: Tumbler,
+        scope: Scope,
+        rule: Rule,
+        view_args: dict[str, t.Any],
+        headers: RawHeaders,
+        receive: Receive,
+    ) -> None:
+        super().__init__(app, scope, rule, view_args)
+        self._headers = headers
+        self._receive = receive
+        self._asgi = True
+
+    def _build(self, source: dict[str, t.Any]) -> Request:
+        return request_from_scope(source, self.app.request_class, None, self._headers)
+
+    def _cookie_sent(self) -> bool:
+        if self._source is None:
+            return super()._cookie_sent()
+        return self._headers.summary()[2]
+
+    def _watch(self, coro: t.Coroutine[t.Any, t.Any, T], pending: t.Any) -> t.Awaitable[T]:
+        # The view suspended: from now on a disconnect cancels it (see RequestBody.watched).
+        body = self._body = RequestBody(self._receive, asyncio.get_running_loop(), complete=True)
+        return body.watched(coro, pending)
+
+
+def _scope_road(app: Tumbler, scope: Scope) -> tuple[RawHeaders, Rule, dict[str, t.Any]] | None:
+    # A plain app's GET or HEAD without a body, to an async view seen before, whose request
+    # passes the security checks as it is: served before any Request object exists (see
+    # _serve_on_scope_road). Returns what it is served with, or None for the usual road.
+    method = scope.get("method")
+    if (method != "GET" and method != "HEAD") or not app._got_first_request:
+        return None
+    path = scope["path"]
+    # What request_from_scope would refuse or change is left to it.
+    if (
+        not path
+        or path[0] != "/"
+        or path[1:2] == "/"
+        or not path.isascii()
+        or scope.get("root_path")
+        or scope.get("tumbler.preserve_context") is not None
+        or _cv_get(None) is not None
+        or not app._plain()
+    ):
+        return None
+    domain = app._quick_match_domain
+    if domain is None or app.request_class.__init__ is not _base_request_init:
+        return None
+    headers = RawHeaders(scope["headers"])
+    try:
+        if _has_body(scope, headers):
+            return None
+    except BadRequest:
+        return None
+    if not app._security.admits_raw(headers):
+        return None
+    found = app.url_map._quick_match(domain, path, method)
+    if not isinstance(found, tuple) or app._view_is_async.get(found[0].endpoint) is not True:
+        return None
+    return headers, found[0], found[1]
+
+
+async def _serve_on_scope_road(
+    app: Tumbler,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    road: tuple[RawHeaders, Rule, dict[str, t.Any]],
+) -> None:
+    headers, rule, view_args = road
+    ctx = _ScopeRequestContext(app, scope, rule, view_args, headers, receive)
+    method = scope["method"]
+    try:
+        answer = await app._serve_view_async(
+            ctx,
+            app.view_functions[rule.endpoint],
+            view_args,
+            scope.get("scheme") or "http",
+            ctx._watch,
+        )
+        if isinstance(answer, tuple):
+            data, pairs = answer
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": _encode_headers(pairs)}
+            )
+            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else data})
+            return
+        body = ctx._body
+        if body is None and not isinstance(answer.response, list | tuple):
+            # A streamed body: watched for a disconnect while it is sent.
+            body = ctx._body = RequestBody(receive, asyncio.get_running_loop(), complete=True)
+        await _send_response(app, answer, method, send, body)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if ctx._body is not None and ctx._body.disconnected and task is not None:
+            # The client went away: the view was cancelled and the context left.
+            task.uncancel()
+            return
+        raise
+    finally:
+        if ctx._body is not None:
+            ctx._body.stop_watching()
+
+
 async def _http(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> None:
     if app._serving_state != 2 and (app.before_serving_funcs or app.after_serving_funcs):
         await app.startup()
+    road = _scope_road(app, scope)
+    if road is not None:
+        await _serve_on_scope_road(app, scope, receive, send, road)
+        return
     loop = asyncio.get_running_loop()
     body = RequestBody(receive, loop, complete=True)
     try:

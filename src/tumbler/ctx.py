@@ -516,55 +516,66 @@ class RequestContext:
 _REQUEST_SLOT: t.Any = RequestContext.__dict__["request"]
 
 
-class _EnvironRequestContext(RequestContext):
-    """A request context whose request is built from a WSGI environ on first use.
+class _LazyRequestContext(RequestContext):
+    """A request context whose request is built on first use, its URL already matched.
 
-    The WSGI front end serves a plain app's ``GET`` and ``HEAD`` requests with it (see
-    ``Tumbler._respond_environ``): the URL is already matched, and a view that reads neither
-    ``request`` nor what depends on it (``session``, ``url_for``...) costs no request object.
+    The front ends serve a plain app's ``GET`` and ``HEAD`` requests with one (see
+    ``Tumbler._respond_environ`` and ``tumbler.asgi``): a view that reads neither ``request``
+    nor what depends on it (``session``, ``url_for``...) costs no request object.
     """
 
-    __slots__ = ("_environ", "_rule", "_view_args")
+    __slots__ = ("_rule", "_source", "_view_args")
 
     def __init__(
-        self, app: Tumbler, environ: dict[str, t.Any], rule: Rule, view_args: dict[str, t.Any]
+        self, app: Tumbler, source: dict[str, t.Any], rule: Rule, view_args: dict[str, t.Any]
     ) -> None:
-        #: The environ until the request is built from it, then None.
-        self._environ: dict[str, t.Any] | None = environ
+        #: What the request is built from (a WSGI environ, an ASGI scope), None once built.
+        self._source: dict[str, t.Any] | None = source
         self._rule = rule
         self._view_args = view_args
         self._start(app, None)
 
+    def _build(self, source: dict[str, t.Any]) -> Request:
+        raise NotImplementedError
+
     @property
     def request(self) -> Request:
-        """The request, built from the environ (its URL already matched) the first time."""
-        environ = self._environ
-        if environ is None:
+        """The request, built (its URL already matched) the first time it is read."""
+        source = self._source
+        if source is None:
             return _REQUEST_SLOT.__get__(self)
-        app = self.app
-        request = request_from_environ(environ, app.request_class)
-        app._configure_request(request)
+        request = self._build(source)
+        self.app._configure_request(request)
         request.url_rule = self._rule
         request.view_args = self._view_args
         _REQUEST_SLOT.__set__(self, request)
-        self._environ = None
+        self._source = None
         return request
 
     @request.setter
     def request(self, value: Request) -> None:
         _REQUEST_SLOT.__set__(self, value)
-        self._environ = None
+        self._source = None
 
     def copy(self) -> RequestContext:
         """Return a new context for the same request and session (for threads and greenlets)."""
         return RequestContext(self.app, request=self.request, session=self._session)
 
     def _close_request(self) -> None:
-        if self._environ is None:  # else no request was built, so it opened no uploaded file
+        if self._source is None:  # else no request was built, so it opened no uploaded file
             super()._close_request()
 
+
+class _EnvironRequestContext(_LazyRequestContext):
+    """A :class:`_LazyRequestContext` for a WSGI environ."""
+
+    __slots__ = ()
+
+    def _build(self, source: dict[str, t.Any]) -> Request:
+        return request_from_environ(source, self.app.request_class)
+
     def _cookie_sent(self) -> bool:
-        environ = self._environ
+        environ = self._source
         if environ is None:
             return super()._cookie_sent()
         return environ.get("HTTP_COOKIE") is not None

@@ -403,6 +403,16 @@ class SecurityPolicy:
             and self._host_error(environ.get("HTTP_HOST")) is None
         )
 
+    def admits_raw(self, headers: RawHeaders) -> bool:
+        """Whether an ASGI request with these headers passes :meth:`check_request` as it is."""
+        summary = headers.summary()
+        return (
+            self._proxy is None
+            and len(headers.raw) <= self._count_limit
+            and summary[0] <= self._bytes_limit
+            and self._host_error(summary[1]) is None
+        )
+
     def text_headers(
         self, content_type: tuple[str, str], length: int, scheme: str
     ) -> list[tuple[str, str]] | None:
