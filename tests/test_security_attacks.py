@@ -277,6 +277,26 @@ def test_too_many_headers_get_431(asgi: bool) -> None:
     assert rv.status_code == 431
 
 
+@pytest.mark.parametrize("length", ["abc", "-1", "5, 5", "0x10", "1e3"])
+def test_ambiguous_content_length_gets_400_before_any_view(asgi: bool, length: str) -> None:
+    # A body whose length the server and the app could read differently is how requests are
+    # smuggled: such a request is refused, never read with a guessed length.
+    reached: list[str] = []
+    app = _echo_app()
+
+    @app.before_request
+    def note() -> None:
+        reached.append(request.path)
+
+    client = app.test_client(asgi=asgi)
+    assert client.post("/data", data=b"hello").text == "5"
+    reached.clear()
+    rv = client.post("/data", data=b"hello", environ_overrides={"CONTENT_LENGTH": length})
+    assert rv.status_code == 400
+    assert "Content-Length" in rv.text
+    assert reached == []
+
+
 # -- host header ----------------------------------------------------------------------------
 
 

@@ -475,10 +475,14 @@ class _ScopeRequestContext(_LazyRequestContext):
         return body.watched(coro, pending)
 
 
-def _scope_road(app: Tumbler, scope: Scope) -> tuple[RawHeaders, Rule, dict[str, t.Any]] | None:
-    # A plain app's GET or HEAD without a body, to an async view seen before, whose request
-    # passes the security checks as it is: served before any Request object exists (see
-    # _serve_on_scope_road). Returns what it is served with, or None for the usual road.
+def _scope_road(
+    app: Tumbler, scope: Scope
+) -> tuple[RawHeaders, tuple[Rule, dict[str, t.Any]] | HTTPException | None] | None:
+    # The checks for a plain app's GET or HEAD without a body, whose request passes the
+    # security checks as it is. When they pass, returns the headers (summarized) and the URL
+    # map's answer: a match for an async view seen before is served before any Request object
+    # exists (_serve_on_scope_road); anything else goes on without checking again. None: the
+    # usual road, from the start.
     method = scope.get("method")
     if (method != "GET" and method != "HEAD") or not app._got_first_request:
         return None
@@ -506,10 +510,7 @@ def _scope_road(app: Tumbler, scope: Scope) -> tuple[RawHeaders, Rule, dict[str,
         return None
     if not app._security.admits_raw(headers):
         return None
-    found = app.url_map._quick_match(domain, path, method)
-    if not isinstance(found, tuple) or app._view_is_async.get(found[0].endpoint) is not True:
-        return None
-    return headers, found[0], found[1]
+    return headers, app.url_map._quick_match(domain, path, method)
 
 
 async def _serve_on_scope_road(
@@ -517,9 +518,10 @@ async def _serve_on_scope_road(
     scope: Scope,
     receive: Receive,
     send: Send,
-    road: tuple[RawHeaders, Rule, dict[str, t.Any]],
+    headers: RawHeaders,
+    rule: Rule,
+    view_args: dict[str, t.Any],
 ) -> None:
-    headers, rule, view_args = road
     ctx = _ScopeRequestContext(app, scope, rule, view_args, headers, receive)
     method = scope["method"]
     try:
@@ -558,13 +560,16 @@ async def _http(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> Non
     if app._serving_state != 2 and (app.before_serving_funcs or app.after_serving_funcs):
         await app.startup()
     road = _scope_road(app, scope)
+    headers = found = None
     if road is not None:
-        await _serve_on_scope_road(app, scope, receive, send, road)
-        return
+        headers, found = road
+        if isinstance(found, tuple) and app._view_is_async.get(found[0].endpoint) is True:
+            await _serve_on_scope_road(app, scope, receive, send, headers, *found)
+            return
     loop = asyncio.get_running_loop()
     body = RequestBody(receive, loop, complete=True)
     try:
-        request = request_from_scope(scope, app.request_class, body)
+        request = request_from_scope(scope, app.request_class, body, headers)
         body.complete = not _has_body(scope, t.cast(RawHeaders, request.headers))
     except HTTPException as e:
         await _send_response(app, e.get_response(), scope.get("method", "GET"), send, None)
@@ -574,12 +579,18 @@ async def _http(app: Tumbler, scope: Scope, receive: Receive, send: Send) -> Non
     try:
         if not app._got_first_request:
             app._first_request()
-        refused = app._refuse(request)
-        if refused is not None:
-            await _send_response(app, refused, request.method, send, None)
-            return
+        if road is None:
+            refused = app._refuse(request)
+            if refused is not None:
+                await _send_response(app, refused, request.method, send, None)
+                return
         ctx = RequestContext(app, request=request)
-        ctx.match_request()
+        if isinstance(found, tuple):
+            request.url_rule, request.view_args = found
+        elif found is not None:
+            request.routing_exception = found
+        else:
+            ctx.match_request()
         if app.config["ASGI_SYNC_THREADPOOL"] and not _view_is_async(app, request):
             # A sync view: run the whole pipeline (hooks, view, teardown) in one worker thread,
             # as a WSGI server would, so thread-bound resources (database connections in g)
