@@ -131,7 +131,7 @@ _iscoroutinefunction = inspect.iscoroutinefunction
 _isawaitable = inspect.isawaitable
 _CoroutineType = types.CoroutineType
 # View return types that are never awaitable: checked by identity before ``isawaitable``.
-_PLAIN_RETURN_TYPES = frozenset({str, bytes, dict, list, tuple})
+_PLAIN_RETURN_TYPES = frozenset({str, bytes, dict, list, tuple, Response})
 
 # Pipeline methods a subclass may override with Flask's sync signatures; when it does, the
 # pipeline calls the override instead of its internal async implementation.
