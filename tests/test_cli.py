@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import queue
 import re
 import socket
-import subprocess
 import sys
 import textwrap
-import threading
 import time
 import types
 import typing as t
@@ -22,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from click.testing import Result
 
+from processes import OutputProcess
 from tumbler import Blueprint
 from tumbler import Tumbler
 from tumbler import __version__
@@ -757,62 +755,14 @@ def test_run_on_a_port_in_use_fails_with_a_clear_message() -> None:
 # -- run: real servers in a subprocess --------------------------------------------------------
 
 
-class CliProcess:
+class CliProcess(OutputProcess):
     """``tumbler ...`` started through ``main()`` in a subprocess, output collected."""
 
     def __init__(self, args: list[str], cwd: Path) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TUMBLER_")}
-        env["PYTHONUNBUFFERED"] = "1"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from tumbler.cli import main; main()", *args],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
+        super().__init__(
+            [sys.executable, "-c", "from tumbler.cli import main; main()", *args], cwd, env
         )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def wait_for(self, pattern: str, timeout: float = 20) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.output.append(line)
-            match = re.search(pattern, line)
-            if match:
-                return match
-        raise AssertionError(f"{pattern!r} not printed; output:\n{''.join(self.output)}")
-
-    def finish(self, timeout: float = 20) -> tuple[int, str]:
-        code = self.proc.wait(timeout)
-        while not self.lines.empty() or (self.proc.stdout and not self.proc.stdout.closed):
-            try:
-                self.output.append(self.lines.get(timeout=0.5))
-            except queue.Empty:
-                break
-        return code, "".join(self.output)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, 15)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait()
 
 
 def fetch(url: str) -> tuple[int, str]:

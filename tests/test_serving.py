@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from processes import OutputProcess
 from tumbler import Tumbler
 from tumbler import serving
 from tumbler.serving import AddressInUseError
@@ -332,55 +333,17 @@ if __name__ == "__main__":
 """
 
 
-class ServerProcess:
+class ServerProcess(OutputProcess):
     """A server started as a subprocess; its port is read from the banner."""
 
     def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            args,
-            cwd=cwd,
-            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.output: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line)
+        super().__init__(args, cwd, {**os.environ, **(env or {})})
 
     def wait_for(self, pattern: str, timeout: float = 15) -> re.Match[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.1)
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    break
-                continue
-            self.output.append(line)
-            match = re.search(pattern, line)
-            if match:
-                return match
-        raise AssertionError(f"{pattern!r} not printed; output:\n{''.join(self.output)}")
+        return super().wait_for(pattern, timeout)
 
     def port(self) -> int:
         return int(self.wait_for(r"Running on https?://127\.0\.0\.1:(\d+)/").group(1))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            # The whole session: a reloader's child must not outlive the test.
-            os.killpg(self.proc.pid, 15)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, 9)
-                self.proc.wait()
 
 
 def write_server_script(tmp_path: Path, message: str) -> Path:
