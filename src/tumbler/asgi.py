@@ -465,9 +465,10 @@ class _ScopeRequestContext(_LazyRequestContext):
         return request_from_scope(source, self.app.request_class, None, self._headers)
 
     def _cookie_sent(self) -> bool:
-        if self._source is None:
-            return super()._cookie_sent()
-        return self._headers.summary()[2]
+        headers = self._headers
+        if type(headers) is RawHeaders and self._source is not None:
+            return headers.summary()[2]  # the request, not built yet, would read these
+        return super()._cookie_sent()
 
     def _watch(self, coro: t.Coroutine[t.Any, t.Any, T], pending: t.Any) -> t.Awaitable[T]:
         # The view suspended: from now on a disconnect cancels it (see RequestBody.watched).

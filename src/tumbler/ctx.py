@@ -460,21 +460,10 @@ class RequestContext:
                     await implicit._leave(exc)
 
     def _close_request(self) -> None:
-        request = self.request
-        if type(request).close is _request_close and request._files is None:
-            return  # nothing to close: no uploaded files were parsed
-        close = getattr(request, "close", None)
-        if close is not None:
-            close()
+        _close_request(self.request)
 
     def _cookie_sent(self) -> bool:
-        # Whether the request has a Cookie header, sooner for the front ends' header types.
-        headers = self.request.headers
-        if type(headers) is EnvironHeaders:
-            return headers.environ.get("HTTP_COOKIE") is not None
-        if type(headers) is RawHeaders:
-            return headers.summary()[2]
-        return "Cookie" in headers
+        return _cookie_sent(self.request)
 
     def _retain(self) -> AppContext | None:
         # Keep teardown from running until _release(); see stream_with_context. Returns the
@@ -514,6 +503,24 @@ class RequestContext:
 
 
 _REQUEST_SLOT: t.Any = RequestContext.__dict__["request"]
+
+
+def _close_request(request: Request) -> None:
+    if type(request).close is _request_close and request._files is None:
+        return  # nothing to close: no uploaded files were parsed
+    close = getattr(request, "close", None)
+    if close is not None:
+        close()
+
+
+def _cookie_sent(request: Request) -> bool:
+    # Whether the request has a Cookie header, sooner for the front ends' header types.
+    headers = request.headers
+    if type(headers) is EnvironHeaders:
+        return headers.environ.get("HTTP_COOKIE") is not None
+    if type(headers) is RawHeaders:
+        return headers.summary()[2]
+    return "Cookie" in headers
 
 
 class _LazyRequestContext(RequestContext):
@@ -563,7 +570,7 @@ class _LazyRequestContext(RequestContext):
 
     def _close_request(self) -> None:
         if self._source is None:  # else no request was built, so it opened no uploaded file
-            super()._close_request()
+            _close_request(_REQUEST_SLOT.__get__(self))
 
 
 class _EnvironRequestContext(_LazyRequestContext):
@@ -577,7 +584,7 @@ class _EnvironRequestContext(_LazyRequestContext):
     def _cookie_sent(self) -> bool:
         environ = self._source
         if environ is None:
-            return super()._cookie_sent()
+            return _cookie_sent(_REQUEST_SLOT.__get__(self))
         return environ.get("HTTP_COOKIE") is not None
 
 
