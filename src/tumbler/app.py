@@ -1061,7 +1061,6 @@ class Tumbler(Scaffold):
                 return _ready(refused)
             ctx = RequestContext(self, request=request)
         if asgi:
-            ctx._asgi = True
             ctx._body = body
         if preserve is None and _cv_get(None) is None and self._plain():
             return self._handle_plain(ctx)

@@ -459,7 +459,6 @@ class _ScopeRequestContext(_LazyRequestContext):
         super().__init__(app, scope, rule, view_args)
         self._headers = headers
         self._receive = receive
-        self._asgi = True
 
     def _build(self, source: dict[str, t.Any]) -> Request:
         return request_from_scope(source, self.app.request_class, None, self._headers)
@@ -769,7 +768,6 @@ async def _websocket(app: Tumbler, scope: Scope, receive: Receive, send: Send) -
         return
     ctx = RequestContext(app, request=request)
     ctx.websocket = ws
-    ctx._asgi = True
     error: BaseException | None = None
     try:
         ctx.push()

@@ -240,7 +240,6 @@ class RequestContext:
     __slots__ = (
         "_after_request_functions",
         "_app_ctx",
-        "_asgi",
         "_body",
         "_holds",
         "_implicit_app_ctxs",
@@ -280,9 +279,8 @@ class RequestContext:
         self._holds = 0
         self._app_ctx: AppContext | None = None
         self.websocket: t.Any = None
-        # Set by the ASGI front end: run sync views in the thread pool, and the body stream
-        # that must be buffered before code runs on the event loop.
-        self._asgi = False
+        # Set by the ASGI front end: the body stream that must be buffered before code runs
+        # on the event loop.
         self._body: t.Any = None
 
     @property
