@@ -256,3 +256,76 @@ async def echo_socket() -> None:
     while True:
         message = await websocket.receive()
         await websocket.send(message)
+
+
+# -- a plain app: nothing registered around its views ---------------------------------------
+#
+# Served as ``servers_app:plain_app``: with no hooks and no signal receivers, its GET and HEAD
+# requests take the front ends' shortest roads (no request or response object unless needed).
+# ``/road`` and ``/aroad`` name the kind of request context their view runs in.
+
+plain_app = Tumbler("servers_plain")
+plain_app.config.update(SECRET_KEY="server tests only", TESTING=False, DEBUG=False)
+_plain_counters = {"running": 0, "cancelled": 0}
+
+
+def _plain_bump(name: str, delta: int) -> None:
+    with _lock:
+        _plain_counters[name] += delta
+
+
+@plain_app.get("/")
+def plain_hello() -> str:
+    return "Hello, plain!"
+
+
+@plain_app.get("/async")
+async def plain_async() -> str:
+    await asyncio.sleep(0)
+    return "Hello, async plain!"
+
+
+@plain_app.get("/args")
+def plain_args() -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
+
+
+@plain_app.get("/road")
+def plain_road() -> str:
+    from tumbler.globals import _cv_context
+
+    return type(_cv_context.get()).__name__
+
+
+@plain_app.get("/aroad")
+async def plain_aroad() -> str:
+    from tumbler.globals import _cv_context
+
+    return type(_cv_context.get()).__name__
+
+
+@plain_app.get("/count")
+def plain_count() -> str:
+    session["n"] = session.get("n", 0) + 1
+    return str(session["n"])
+
+
+@plain_app.get("/slow")
+async def plain_slow() -> str:
+    if "warm" in request.args:
+        return "warm"
+    _plain_bump("running", 1)
+    try:
+        await asyncio.sleep(30)
+    except asyncio.CancelledError:
+        _plain_bump("cancelled", 1)
+        raise
+    finally:
+        _plain_bump("running", -1)
+    return "never"
+
+
+@plain_app.get("/live")
+def plain_live() -> Response:
+    with _lock:
+        return jsonify(_plain_counters)

@@ -192,12 +192,20 @@ class RunningServer:
     :param marker: the file the app appends its ``startup``/``shutdown`` lines to.
     :param probe_http: wait for ``GET /`` to answer 200 (else only for the port to accept, so no
         request triggers the app's lazy startup).
+    :param target: the app to serve, ``module:attribute``.
     """
 
-    def __init__(self, spec: ServerSpec, marker: Path, probe_http: bool = True) -> None:
+    def __init__(
+        self,
+        spec: ServerSpec,
+        marker: Path,
+        probe_http: bool = True,
+        target: str = "servers_app:app",
+    ) -> None:
         if importlib.util.find_spec(spec.package) is None:
             pytest.skip(f"{spec.package} is not installed (pip install 'tumbler[{spec.package}]')")
         self.spec = spec
+        self.target = target
         self.marker = marker
         self.probe_http = probe_http
         self.port = _free_port()
@@ -230,8 +238,11 @@ class RunningServer:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH")]))
         env.pop("TUMBLER_DEBUG", None)
         with open(self.log_path, "wb") as log:
+            argv = [
+                arg.replace("servers_app:app", self.target) for arg in self.spec.argv(self.port)
+            ]
             self.proc = subprocess.Popen(
-                self.spec.argv(self.port),
+                argv,
                 cwd=TESTS_DIR,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -497,6 +508,16 @@ def test_hello_world_is_served_with_security_headers(server: RunningServer) -> N
     assert reply.body == b"Hello, servers!"
     assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_head_gets_the_headers_without_the_body(server: RunningServer) -> None:
+    # A server that sends the headers only with the first body chunk (hypercorn's WSGI
+    # wrapper) must still get them for an answer that has no body.
+    get = http_request(server.port, "GET", "/")
+    head = http_request(server.port, "HEAD", "/")
+    assert (head.status, head.body) == (200, b"")
+    assert head.headers["Content-Length"] == get.headers["Content-Length"]
+    assert http_request(server.port, "HEAD", "/missing").status == 404
 
 
 def test_path_parameter_and_query_args(server: RunningServer) -> None:
@@ -828,3 +849,62 @@ def test_wsgi_worker_runs_shutdown_hooks_when_stopped(name: str, tmp_path: Path)
         # Some servers re-raise the SIGTERM they handled, so that exit status is fine too.
         assert running.stop() in (0, -signal.SIGTERM)
         assert running.marker_lines() == ["startup", "shutdown"], running.log()
+
+
+# -- a plain app, on the front ends' short roads ---------------------------------------------
+
+
+@pytest.fixture(scope="module", params=[spec.name for spec in SERVERS])
+def plain_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> t.Iterator[RunningServer]:
+    """Each server in turn serving ``servers_app:plain_app`` (no hooks, no receivers)."""
+    spec = SPECS[request.param]
+    marker = tmp_path_factory.mktemp(f"plain-{spec.name}") / "marker.txt"
+    with RunningServer(spec, marker, target="servers_app:plain_app") as running:
+        yield running
+
+
+def test_plain_app_is_served_on_the_short_roads(plain_server: RunningServer) -> None:
+    port = plain_server.port
+    lazy = "_ScopeRequestContext" if plain_server.spec.is_asgi else "_EnvironRequestContext"
+    for _ in range(3):  # the first request to each view takes the usual road
+        hello = http_request(port, "GET", "/")
+        assert (hello.status, hello.body) == (200, b"Hello, plain!")
+        assert hello.headers["Content-Length"] == str(len(b"Hello, plain!"))
+        assert hello.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert hello.headers["X-Content-Type-Options"] == "nosniff"
+        head = http_request(port, "HEAD", "/")
+        assert (head.status, head.body) == (200, b"")
+        assert head.headers["Content-Length"] == hello.headers["Content-Length"]
+        assert http_request(port, "GET", "/async").body == b"Hello, async plain!"
+        assert http_request(port, "GET", "/args?b=2&a=1&a=3").body == b"a=1,a=3,b=2"
+        assert http_request(port, "GET", "/missing").status == 404
+        cookie = http_request(port, "GET", "/", headers={"Cookie": "other=1"})
+        assert cookie.body == b"Hello, plain!"
+        road = http_request(port, "GET", "/aroad" if plain_server.spec.is_asgi else "/road")
+    assert road.body.decode() == lazy
+    first = http_request(port, "GET", "/count")
+    assert first.body == b"1"
+    session_cookie = first.headers["Set-Cookie"].split(";")[0]
+    assert http_request(port, "GET", "/count", headers={"Cookie": session_cookie}).body == b"2"
+
+
+def test_plain_app_client_disconnect_cancels_the_view(plain_server: RunningServer) -> None:
+    if not plain_server.spec.is_asgi:
+        pytest.skip(f"{plain_server.spec.name} serves WSGI")
+    port = plain_server.port
+
+    def counters() -> dict[str, int]:
+        return t.cast(dict[str, int], http_request(port, "GET", "/live").json())
+
+    assert http_request(port, "GET", "/slow?warm=1").body == b"warm"
+    before = counters()
+    sock = socket.create_connection((HOST, port), timeout=IO_TIMEOUT)
+    try:
+        sock.sendall(_head(port, "GET", "/slow"))
+        _wait_for(lambda: counters()["running"] == 1, IO_TIMEOUT, "the view to start")
+    finally:
+        sock.close()
+    _wait_for(lambda: counters()["running"] == 0, IO_TIMEOUT, "the view to be cancelled")
+    assert counters()["cancelled"] == before["cancelled"] + 1

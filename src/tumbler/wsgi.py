@@ -221,11 +221,17 @@ def _iter_async_body(response: Response) -> t.Iterator[bytes]:
         loop.run_until_complete(response.aclose())
 
 
+# A response without a body still yields one empty chunk: PEP 3333 has the server send the
+# headers once the iterable ends, but some (hypercorn's WSGI wrapper) only send them with the
+# first chunk, and answer an empty iterable with a 500.
+_NO_BODY = (b"",)
+
+
 def wsgi_body(response: Response, method: str) -> t.Iterable[bytes]:
     """Return the WSGI iterable for ``response`` (empty for HEAD, 1xx, 204 and 304)."""
     code = response.status_code
     if method == "HEAD" or code < 200 or code == 204 or code == 304:
-        return ClosingBody((), response)
+        return ClosingBody(_NO_BODY, response)
     body = response.response
     if type(body) is list and not getattr(response, "_on_close", True):
         # The common buffered case: a list of bytes with nothing to run on close.
@@ -250,7 +256,7 @@ def wsgi_app(
         if isinstance(answer, tuple):
             data, headers = answer
             start_response("200 OK", headers)
-            return [] if environ["REQUEST_METHOD"] == "HEAD" else [data]
+            return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [data]
         response = answer
         response.finalize_headers()
         start_response(response.status, response.headers.to_wsgi_list())
