@@ -301,13 +301,22 @@ def answer(app: Tumbler, asgi: bool, method: str, path: str, kwargs: dict[str, t
     for _ in range(2):
         client = app.test_client(asgi=asgi)
         rv = client.open(path, method=method, **kwargs)
-        # CSP nonces are new per request.
-        headers = sorted(
-            (k, _NONCE.sub("nonce-*", v)) for k, v in rv.headers.items() if k != "Date"
-        )
+        headers = sorted((k, _stable(app, v)) for k, v in rv.headers.items() if k != "Date")
         answers.append((rv.status, headers, rv.get_data()))
     assert answers[0] == answers[1]
     return answers[1]
+
+
+def _stable(app: Tumbler, value: str) -> str:
+    # What varies between two identical requests: CSP nonces, and the signing time inside a
+    # session cookie (compared by the data it holds instead).
+    value = _NONCE.sub("nonce-*", value)
+    name, _, rest = value.partition("=")
+    if name == app.config["SESSION_COOKIE_NAME"]:
+        signed, _, attributes = rest.partition(";")
+        serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        return f"{name}={serializer.loads(signed)!r};{attributes}"
+    return value
 
 
 def took_lazy_road(app: Tumbler) -> list[bool]:
@@ -349,8 +358,11 @@ def test_short_road_answers_as_the_full_pipeline(
     taken = took_lazy_road(plain)
     short = answer(plain, asgi, method, path, kwargs)
     assert CALLS == []
-    expected = (method, path) in (SCOPE_ROAD if asgi else ENVIRON_ROAD)
-    expected = expected and "Host" not in kwargs.get("headers", {}) and "abc" not in str(kwargs)
+    # A foreign host or a bad Content-Length is refused before any road runs a view.
+    refused = "Host" in kwargs.get("headers", {}) or "CONTENT_LENGTH" in kwargs.get(
+        "environ_overrides", {}
+    )
+    expected = (method, path) in (SCOPE_ROAD if asgi else ENVIRON_ROAD) and not refused
     assert (taken[-1:] == [True]) is expected
     full = answer(build(True), asgi, method, path, kwargs)
     assert short == full

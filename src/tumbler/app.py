@@ -347,6 +347,7 @@ class Tumbler(Scaffold):
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
         self._overrides: frozenset[str] = frozenset()
+        self._own_make_response = False
         self._security: SecurityPolicy = None  # type: ignore[assignment]
         #: The subdomain requests are matched in when the URL map can match a path without an
         #: adapter bound to the request (no host or subdomain matching); else ``None``.
@@ -1018,6 +1019,9 @@ class Tumbler(Scaffold):
         self._overrides = frozenset(
             name for name in _OVERRIDABLE if getattr(cls, name) is not getattr(Tumbler, name)
         )
+        # make_response is not a pipeline step (overriding it keeps the short roads), but an
+        # override must see every value, text included (see _text_answer).
+        self._own_make_response = cls.make_response is not Tumbler.make_response
         # Built once from the config (see tumbler.protections): host and header checks on the
         # way in, CSRF checks before the hooks, security headers on the way out.
         self._security = SecurityPolicy(self)
@@ -1131,15 +1135,8 @@ class Tumbler(Scaffold):
                 try:
                     if request.url_rule is None and request.routing_exception is None:
                         ctx.match_request()
-                    csrf = self._security.csrf
-                    if (
-                        csrf is not None
-                        and request.method not in _SAFE_METHODS
-                        and request.routing_exception is None
-                    ):
-                        if ctx._body is not None and csrf.reads_form(request):
-                            await ctx._body.buffer()
-                        csrf.protect(ctx)
+                    if request.method not in _SAFE_METHODS:
+                        await self._protect(ctx)
                     rv = await self._dispatch(ctx)
                 except Exception as e:
                     rv = await self._handle_user_exception(ctx, e)
@@ -1366,7 +1363,7 @@ class Tumbler(Scaffold):
         # that may hold one, no after_this_request, no make_response of a subclass), so that
         # no Response object need be made. None otherwise.
         if (
-            type(self).make_response is not _make_response
+            self._own_make_response
             or ctx._session is not None
             or ctx._after_request_functions
             or ctx._cookie_sent()
@@ -1379,22 +1376,24 @@ class Tumbler(Scaffold):
         headers = self._security.text_headers(content_type, len(data), scheme)
         return None if headers is None else (data, headers)
 
+    async def _protect(self, ctx: RequestContext) -> None:
+        # The CSRF check of an unsafe request that matched a view, before any hook runs.
+        csrf = self._security.csrf
+        request = ctx.request
+        if csrf is None or request.routing_exception is not None:
+            return
+        if ctx._body is not None and csrf.reads_form(request):
+            # The token may be in the form; read it before code on the loop parses it.
+            await ctx._body.buffer()
+        csrf.protect(ctx)
+
     async def _full_dispatch(self, ctx: RequestContext) -> Response:
         ov = self._overrides
         try:
             if request_started.receivers:
                 request_started.send(self, _async_wrapper=self.ensure_sync)
-            csrf = self._security.csrf
-            req = ctx.request
-            if (
-                csrf is not None
-                and req.method not in _SAFE_METHODS
-                and req.routing_exception is None
-            ):
-                if ctx._body is not None and csrf.reads_form(req):
-                    # The token may be in the form; read it before code on the loop parses it.
-                    await ctx._body.buffer()
-                csrf.protect(ctx)
+            if ctx.request.method not in _SAFE_METHODS:
+                await self._protect(ctx)
             if "preprocess_request" in ov:
                 rv = await _maybe_await(self.preprocess_request())
             elif self.before_request_funcs or self.url_value_preprocessors:
@@ -1887,7 +1886,6 @@ class Tumbler(Scaffold):
             self._got_first_request = False
 
 
-_make_response = Tumbler.make_response
 _request_init = Request.__init__
 
 

@@ -361,11 +361,10 @@ class SecurityPolicy:
             environ = headers.environ
             if self._environ_within_limits(environ):
                 return self._host_error(environ.get("HTTP_HOST"))
-        elif type(headers) is RawHeaders and self._proxy is None:
-            # The common ASGI case, on the undecoded pairs (latin-1: one byte per character).
-            summary = headers.summary()
-            if len(headers.raw) <= self._count_limit and summary[0] <= self._bytes_limit:
-                return self._host_error(summary[1])
+        elif (
+            type(headers) is RawHeaders and self._proxy is None and self._raw_within_limits(headers)
+        ):
+            return self._host_error(headers.summary()[1])
         if (max_count is not None or max_bytes is not None) and not _within_header_limits(
             headers, max_count or _UNLIMITED, max_bytes or _UNLIMITED
         ):
@@ -403,14 +402,16 @@ class SecurityPolicy:
             and self._host_error(environ.get("HTTP_HOST")) is None
         )
 
+    def _raw_within_limits(self, headers: RawHeaders) -> bool:
+        # The common ASGI case, on the undecoded pairs (latin-1: one byte per character).
+        return len(headers.raw) <= self._count_limit and headers.summary()[0] <= self._bytes_limit
+
     def admits_raw(self, headers: RawHeaders) -> bool:
         """Whether an ASGI request with these headers passes :meth:`check_request` as it is."""
-        summary = headers.summary()
         return (
             self._proxy is None
-            and len(headers.raw) <= self._count_limit
-            and summary[0] <= self._bytes_limit
-            and self._host_error(summary[1]) is None
+            and self._raw_within_limits(headers)
+            and self._host_error(headers.summary()[1]) is None
         )
 
     def text_headers(
